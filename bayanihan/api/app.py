@@ -1,0 +1,54 @@
+"""The HTTP application, made by a factory (no app object at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from bayanihan import __version__
+from bayanihan.api import errors
+from bayanihan.api.limits import BodyLimit
+from bayanihan.api.objects import router as objects_router
+from bayanihan.api.responses import json_response
+from bayanihan.config import Settings, load_settings
+from bayanihan.hub import Hub
+
+
+def create_app(settings: Settings | None = None, hub: Hub | None = None) -> FastAPI:
+    """A hub application. Pass ``hub`` to share one already opened (tests, CLI)."""
+    settings = settings or (hub.settings if hub else load_settings())
+    owned = hub is None
+    the_hub = hub or Hub(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if owned:
+            the_hub.open()
+        yield
+        if owned:
+            the_hub.close()
+
+    app = FastAPI(
+        title="Bayanihan",
+        version=__version__,
+        summary="Regional hub for reporting, linking and warning about AI-driven attacks",
+        lifespan=lifespan,
+    )
+    app.state.hub = the_hub
+    errors.install(app)
+    app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness and database reachability")
+    async def healthz() -> Response:
+        from sqlalchemy import text
+
+        await the_hub.db.read(lambda conn: conn.execute(text("SELECT 1")).scalar())
+        return json_response({"status": "ok", "version": __version__,
+                              "database": the_hub.db.dialect})
+
+    app.include_router(objects_router)
+    # Feature routers: one line each, in the order features landed.
+    return app

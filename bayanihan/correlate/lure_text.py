@@ -1,0 +1,255 @@
+"""Lure text normalisation and character shingles.
+
+A lure rewritten by an LLM for each victim keeps its template but changes the details. The
+normaliser removes what changes between copies so that copies of one lure share their
+character shingles:
+
+1. NFKC, then zero-width, bidi and other format controls (Unicode category ``Cf``) removed;
+2. greeting slots with a personal name ("Dear Maria Santos,", "Kak Budi") -> ``⟨name⟩``;
+3. case fold, then confusables folded to a skeleton (Unicode TR39 classes, :func:`skeleton`);
+4. e-mail addresses, URLs, phone numbers, amounts and other numbers -> placeholders;
+5. punctuation and symbols dropped, whitespace collapsed.
+
+:func:`shingles` cuts the normalised text into character k-grams; k depends on the script,
+since Thai, Lao, Khmer and Burmese write no spaces between words and pack more meaning into
+each character.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import cache
+from importlib import resources
+
+PLACEHOLDERS = ("⟨email⟩", "⟨url⟩", "⟨phone⟩", "⟨amount⟩", "⟨num⟩", "⟨name⟩")
+_PLACEHOLDER_CHARS = frozenset("⟨⟩")
+_PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+
+#: Shingle length per script: languages written without spaces carry more per character.
+SHINGLE_K = {"thai": 4, "lao": 4, "khmer": 4, "myanmar": 4, "cjk": 2, "other": 5}
+
+_SCRIPT_RANGES = (
+    ("thai", 0x0E00, 0x0E7F),
+    ("lao", 0x0E80, 0x0EFF),
+    ("myanmar", 0x1000, 0x109F),
+    ("myanmar", 0xA9E0, 0xA9FF),
+    ("myanmar", 0xAA60, 0xAA7F),
+    ("khmer", 0x1780, 0x17FF),
+    ("khmer", 0x19E0, 0x19FF),
+    ("cjk", 0x3040, 0x30FF),
+    ("cjk", 0x3400, 0x9FFF),
+    ("cjk", 0xAC00, 0xD7AF),
+)
+
+_GREETING = (
+    r"dear|hi|hello|hey|good\s+(?:morning|afternoon|evening|day)|mr|mrs|ms|miss|sir|madam"
+    r"|kak|kakak|bapak|ibu|pak|bu|sdr|sdri|saudara|saudari|halo|hai|selamat\s+(?:pagi|siang|sore|malam)"
+    r"|po|kuya|ate|gng|ginoong|binibining|encik|puan|tuan|anh|chị|chi|em|ông|bà"
+)
+# Greeting word, optional punctuation, then one to three capitalised words (the name).
+_NAME_SLOT = re.compile(
+    rf"\b(?i:{_GREETING})\.?\s*,?\s+((?:[^\W\d_][^\W\d_'’-]*[\s,]+){{0,2}}[^\W\d_][\w'’-]*)",
+)
+# Thai: the greeting is followed by คุณ and the name, with no space in between.
+_THAI_NAME_SLOT = re.compile(r"(เรียน|สวัสดี|ถึง)\s*คุณ[^\s,!.:]+")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+"
+    r"|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b(?:/\S*)?",
+    re.IGNORECASE,
+)
+_PHONE = re.compile(r"(?<![\w])\+?\d(?:[\s().-]?\d){6,14}(?![\w])")
+_CURRENCIES = (
+    "rp. rp idr php ₱ p $ us$ s$ usd sgd rm myr ฿ thb baht บาท vnd ₫ đ dong peso pesos"
+    " juta jt ribu rb k m b mil million ล้าน พัน หมื่น แสน riel ៛ kip ₭ kyat ks € £"
+)
+_NUMBER = r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?"
+_DIGITS = re.compile(r"\d+")
+_SPACE = re.compile(r"\s+")
+
+
+@cache
+def _confusable_classes() -> dict[str, str]:
+    """Character -> prototype of its TR39 confusable class (single characters only)."""
+    data = resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
+    links: dict[str, list[dict[str, str]]] = json.loads(data)
+    parent: dict[str, str] = {}
+
+    def find(c: str) -> str:
+        root = c
+        while parent.get(root, root) != root:
+            root = parent[root]
+        parent[c] = root
+        return root
+
+    for char, alikes in links.items():
+        if len(char) != 1:
+            continue
+        for alike in alikes:
+            other = alike["c"]
+            if len(other) == 1:
+                parent[find(char)] = find(other)
+    members: dict[str, list[str]] = {}
+    for c in list(parent):
+        members.setdefault(find(c), []).append(c)
+    fold: dict[str, str] = {}
+    for group in members.values():
+        stable = [
+            c for c in group if unicodedata.normalize("NFKC", c) == c and not _keep_as_is(c)
+        ]
+        if not stable:
+            continue
+        proto = min(stable, key=_prototype_rank)
+        for c in group:
+            if c != proto and not _keep_as_is(c):
+                fold[c] = proto
+    return fold
+
+
+def _keep_as_is(c: str) -> bool:
+    # Digits become placeholders later; placeholder brackets and spaces must survive.
+    return c in _PLACEHOLDER_CHARS or c.isspace() or unicodedata.category(c) == "Nd"
+
+
+def _prototype_rank(c: str) -> tuple[int, int]:
+    if "a" <= c <= "z":
+        return (0, ord(c))
+    if "A" <= c <= "Z":
+        return (1, ord(c))
+    if c.isascii():
+        return (2, ord(c))
+    return (3, ord(c))
+
+
+def skeleton(text: str) -> str:
+    """Fold each character to the prototype of its confusable class (Unicode TR39).
+
+    One character in, one out (case is kept where the prototype has case); digits, spaces
+    and placeholders are left alone. Multi-character confusables ("rn" for "m") are not
+    folded. Classes come from the Unicode confusables data shipped by
+    ``confusable_homoglyphs``.
+    """
+    fold = _confusable_classes()
+    parts = _PLACEHOLDER_RE.split(text)
+    marks = _PLACEHOLDER_RE.findall(text)
+    out = ["".join(fold.get(c, c) for c in parts[0])]
+    for mark, part in zip(marks, parts[1:], strict=True):
+        out.append(mark)
+        out.append("".join(fold.get(c, c) for c in part))
+    return "".join(out)
+
+
+def strip_controls(text: str) -> str:
+    """NFKC, then drop format controls: zero-width, bidi, soft hyphen, word joiner (``Cf``)."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in text if unicodedata.category(c) != "Cf" and c not in "\u034f\u3164")
+
+
+@cache
+def _amount_re() -> re.Pattern[str]:
+    words = set(_CURRENCIES.split())
+    words |= {skeleton(w) for w in words}  # "บาท" folds to "บาฑ" before masking
+    alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(
+        rf"(?:(?<![^\W\d_])(?:{alt})\s?{_NUMBER}|{_NUMBER}\s?(?:{alt})(?![^\W\d_]))",
+        re.IGNORECASE,
+    )
+
+
+def mask_details(text: str) -> str:
+    """E-mail addresses, URLs, amounts, phone numbers and other numbers -> placeholders."""
+    text = _EMAIL.sub(" ⟨email⟩ ", text)
+    text = _URL.sub(" ⟨url⟩ ", text)
+    text = _amount_re().sub(" ⟨amount⟩ ", text)
+    text = _PHONE.sub(" ⟨phone⟩ ", text)
+    return _DIGITS.sub(" ⟨num⟩ ", text)
+
+
+def _drop_punctuation(text: str) -> str:
+    out = []
+    for c in text:
+        cat = unicodedata.category(c)
+        if c in _PLACEHOLDER_CHARS or cat[0] not in "PSZC":
+            out.append(c)
+        else:
+            out.append(" ")
+    return _SPACE.sub(" ", "".join(out)).strip()
+
+
+def mask_names(text: str) -> str:
+    """Replace the name after a greeting word ("Dear Maria," "Kak Budi") with ``⟨name⟩``.
+
+    Runs before case folding: only capitalised words after a greeting count as a name.
+    """
+
+    def repl(m: re.Match[str]) -> str:
+        words = [w for w in re.split(r"[\s,]+", m.group(1)) if w]
+        names = []
+        for w in words:
+            if not w[0].isupper():
+                break
+            names.append(w)
+        if not names:
+            return m.group(0)
+        head = m.group(0)[: m.start(1) - m.start(0)]
+        rest = m.group(1)
+        cut = rest.find(names[-1]) + len(names[-1])
+        return f"{head} ⟨name⟩ {rest[cut:]}"
+
+    return _THAI_NAME_SLOT.sub(r"\1 ⟨name⟩ ", _NAME_SLOT.sub(repl, text))
+
+
+def normalise(text: str) -> str:
+    """Normalised form of a lure: what stays the same between personalised copies."""
+    text = mask_details(mask_names(skeleton(strip_controls(text))))
+    for _ in range(4):  # folding can expose a composable or foldable pair; stop at a fixpoint
+        folded = _drop_punctuation(unicodedata.normalize("NFKC", skeleton(text.casefold())))
+        if folded == text:
+            break
+        text = folded
+    return text
+
+
+def normalise_for_embedding(text: str) -> str:
+    """Lighter form for the sentence-embedding model: no skeleton, punctuation kept."""
+    text = mask_details(mask_names(strip_controls(text))).casefold()
+    return _SPACE.sub(" ", text).strip()
+
+
+def script_of(text: str) -> str:
+    """Dominant script among the letters of ``text``: a key of :data:`SHINGLE_K`."""
+    counts: dict[str, int] = {}
+    for c in text:
+        if not c.isalpha():
+            continue
+        code = ord(c)
+        name = "other"
+        for script, lo, hi in _SCRIPT_RANGES:
+            if lo <= code <= hi:
+                name = script
+                break
+        counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return "other"
+    return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+
+
+_PLACEHOLDER_CODE = {p: chr(0xE000 + i) for i, p in enumerate(PLACEHOLDERS)}
+
+
+def shingles(normalised: str, k: int | None = None) -> set[str]:
+    """Character k-grams of normalised text; each placeholder counts as one character.
+
+    ``k`` defaults to the length for the text's script (:data:`SHINGLE_K`). Text shorter
+    than ``k`` is one shingle; empty text has none.
+    """
+    if k is None:
+        k = SHINGLE_K[script_of(normalised)]
+    compact = _PLACEHOLDER_RE.sub(lambda m: _PLACEHOLDER_CODE[m.group(0)], normalised)
+    if not compact:
+        return set()
+    if len(compact) <= k:
+        return {compact}
+    return {compact[i : i + k] for i in range(len(compact) - k + 1)}

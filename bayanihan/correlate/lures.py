@@ -1,0 +1,225 @@
+"""The lure index: finds known lures that a new lure was varied from.
+
+Same-language copies are found by MinHash over character shingles of the normalised text
+(:mod:`bayanihan.correlate.lure_text`): each signature is cut into LSH bands, the bands are
+rows of the indexed ``lure_band`` table, and candidates sharing a band are verified by the
+Jaccard similarity estimated from their stored signatures. Translated copies share no
+shingles; when an embedder is available (:mod:`bayanihan.correlate.lure_embeddings`) they are
+found by a multilingual sentence embedding and linked on nearest-neighbour margin.
+
+Every function takes a SQLAlchemy ``Connection`` and never commits: the caller's transaction
+decides, so a lure is stored with all its bands or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+from datasketch import MinHash
+from sqlalchemy import Connection, delete, func, insert, select
+
+from bayanihan.correlate.lure_text import normalise, script_of, shingles
+from bayanihan.correlate.tables_lures import EMBEDDING_BAND_BASE, lure, lure_band
+
+if TYPE_CHECKING:
+    from bayanihan.correlate.lure_embeddings import LureEmbedder
+
+NUM_PERM = 128
+#: LSH bands x rows per band; ``BANDS * ROWS == NUM_PERM``.
+BANDS, ROWS = 32, 4
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
+_BAND_SALT = np.random.default_rng(0x1A5E).integers(1, 2**63, size=(BANDS, ROWS), dtype=np.uint64)
+#: At most this many candidates (most shared bands first) are verified per query.
+MAX_CANDIDATES = 300
+MAX_REF = 200
+
+
+class LureInputError(ValueError):
+    """A lure that cannot be indexed; ``field`` names the bad argument."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class LureMatch:
+    """A known lure similar to the query; ``method`` says which evidence found it."""
+
+    lure_ref: str
+    score: float
+    method: Literal["minhash", "embedding"]
+
+
+def signature(text_shingles: Iterable[str]) -> np.ndarray:
+    """MinHash signature (``NUM_PERM`` uint32) of a set of shingles, datasketch's scheme."""
+    m = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme="affine32")
+    m.update_batch([s.encode("utf-8") for s in text_shingles])
+    return np.asarray(m.hashvalues, dtype=np.uint32)
+
+
+def band_hashes(sig: np.ndarray) -> list[int]:
+    """One signed 64-bit key per LSH band of a signature (band number mixed in)."""
+    rows = sig.astype(np.uint64).reshape(BANDS, ROWS)
+    with np.errstate(over="ignore"):
+        h = (rows * _BAND_SALT).sum(axis=1, dtype=np.uint64)
+        h ^= h >> np.uint64(31)
+        h *= np.uint64(0x9E3779B97F4A7C15)
+        h ^= h >> np.uint64(29)
+    return [int(x) for x in h.view(np.int64)]
+
+
+def estimated_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of equal MinHash values: an unbiased estimate of the shingle-set Jaccard."""
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+def _check(lure_ref: str, text: str, language: str | None) -> None:
+    if not isinstance(lure_ref, str) or not lure_ref.strip():
+        raise LureInputError("lure_ref", "must be a non-empty string")
+    if len(lure_ref) > MAX_REF:
+        raise LureInputError("lure_ref", f"longer than {MAX_REF} characters")
+    if not isinstance(text, str):
+        raise LureInputError("text", f"must be a string, not {type(text).__name__}")
+    if language is not None and (not isinstance(language, str) or len(language) > 16):
+        raise LureInputError("language", "must be a language tag of at most 16 characters")
+
+
+class LureIndex:
+    """Find stored lures that a text was varied or translated from.
+
+    ``jaccard_threshold`` is the estimated shingle Jaccard above which two lures are one
+    lure (tuned by ``benchmarks/lure_quality.py``). ``embedder`` adds cross-language links;
+    without it only same-language variants are found.
+    """
+
+    def __init__(
+        self,
+        *,
+        jaccard_threshold: float = 0.4,
+        embedder: LureEmbedder | None = None,
+    ) -> None:
+        self.jaccard_threshold = jaccard_threshold
+        self.embedder = embedder
+
+    # -- writing -----------------------------------------------------------------------
+
+    def add(self, conn: Connection, lure_ref: str, text: str, language: str | None) -> None:
+        """Index a lure under ``lure_ref``; a lure already stored under it is replaced."""
+        self.add_many(conn, [(lure_ref, text, language)])
+
+    def add_many(
+        self, conn: Connection, lures: Iterable[tuple[str, str, str | None]]
+    ) -> int:
+        """Index many lures in one go (faster than :meth:`add` in a loop); returns how many."""
+        rows: list[dict[str, object]] = []
+        for lure_ref, text, language in lures:
+            _check(lure_ref, text, language)
+            norm = normalise(text)
+            sh = shingles(norm)
+            if not sh:
+                raise LureInputError("text", f"lure {lure_ref!r} has no text left after "
+                                     "removing URLs, numbers, names and punctuation")
+            rows.append({"lure_ref": lure_ref, "language": language, "script": script_of(norm),
+                         "signature": signature(sh).astype("<u4").tobytes(),
+                         "embedding": None, "_text": text})
+        if not rows:
+            return 0
+        vectors = self._embed([str(r["_text"]) for r in rows])
+        refs = [str(r["lure_ref"]) for r in rows]
+        if len(set(refs)) != len(refs):
+            raise LureInputError("lure_ref", "the same lure_ref twice in one batch")
+        self._remove_refs(conn, refs)
+        ids = self._insert_lures(conn, rows, vectors)
+        bands: list[dict[str, int]] = []
+        for lure_id, row, i in zip(ids, rows, range(len(rows)), strict=True):
+            sig = np.frombuffer(row["signature"], dtype="<u4")  # type: ignore[arg-type]
+            bands += [{"band_no": b, "band_hash": h, "lure_id": lure_id}
+                      for b, h in enumerate(band_hashes(sig))]
+            if vectors is not None and self.embedder is not None:
+                bands += [{"band_no": EMBEDDING_BAND_BASE + b, "band_hash": h, "lure_id": lure_id}
+                          for b, h in enumerate(self.embedder.band_hashes(vectors[i]))]
+        conn.execute(insert(lure_band), bands)
+        return len(rows)
+
+    def _embed(self, texts: list[str]) -> np.ndarray | None:
+        if self.embedder is None:
+            return None
+        return self.embedder.embed(texts)
+
+    def _insert_lures(
+        self, conn: Connection, rows: list[dict[str, object]], vectors: np.ndarray | None
+    ) -> list[int]:
+        values = []
+        for i, row in enumerate(rows):
+            value = {k: v for k, v in row.items() if not k.startswith("_")}
+            if vectors is not None and self.embedder is not None:
+                value["embedding"] = self.embedder.pack(vectors[i])
+            values.append(value)
+        conn.execute(insert(lure), values)
+        found = conn.execute(
+            select(lure.c.lure_ref, lure.c.id).where(lure.c.lure_ref.in_([v["lure_ref"]
+                                                                          for v in values]))
+        ).all()
+        by_ref = dict(found)  # type: ignore[arg-type]
+        return [int(by_ref[v["lure_ref"]]) for v in values]
+
+    def remove(self, conn: Connection, lure_ref: str) -> bool:
+        """Forget a lure; returns whether it was stored."""
+        return self._remove_refs(conn, [lure_ref]) > 0
+
+    def _remove_refs(self, conn: Connection, refs: Sequence[str]) -> int:
+        ids = conn.execute(select(lure.c.id).where(lure.c.lure_ref.in_(refs))).scalars().all()
+        if not ids:
+            return 0
+        conn.execute(delete(lure_band).where(lure_band.c.lure_id.in_(ids)))
+        conn.execute(delete(lure).where(lure.c.id.in_(ids)))
+        return len(ids)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def similar(
+        self, conn: Connection, text: str, language: str | None = None, limit: int = 10
+    ) -> list[LureMatch]:
+        """Known lures this text is a copy of, best first: MinHash, then embedding matches."""
+        if not isinstance(text, str):
+            raise LureInputError("text", f"must be a string, not {type(text).__name__}")
+        if limit < 1:
+            return []
+        sh = shingles(normalise(text))
+        matches: list[LureMatch] = []
+        if sh:
+            matches = self._minhash_matches(conn, signature(sh))
+        if self.embedder is not None and len(matches) < limit:
+            seen = {m.lure_ref for m in matches}
+            for m in self.embedder.matches(conn, text, language):
+                if m.lure_ref not in seen:
+                    matches.append(m)
+                    seen.add(m.lure_ref)
+        return matches[:limit]
+
+    def _minhash_matches(self, conn: Connection, sig: np.ndarray) -> list[LureMatch]:
+        keys = band_hashes(sig)
+        hits = func.count().label("hits")
+        cand = (
+            select(lure_band.c.lure_id, hits)
+            .where(lure_band.c.band_hash.in_(keys), lure_band.c.band_no < BANDS)
+            .group_by(lure_band.c.lure_id)
+            .order_by(hits.desc())
+            .limit(MAX_CANDIDATES)
+            .subquery()
+        )
+        rows = conn.execute(
+            select(lure.c.lure_ref, lure.c.signature).join(cand, cand.c.lure_id == lure.c.id)
+        ).all()
+        out = []
+        for ref, blob in rows:
+            score = estimated_jaccard(sig, np.frombuffer(blob, dtype="<u4"))
+            if score >= self.jaccard_threshold:
+                out.append(LureMatch(ref, score, "minhash"))
+        out.sort(key=lambda m: (-m.score, m.lure_ref))
+        return out

@@ -1,0 +1,227 @@
+"""Bundles in: parse, validate, settle author and markings, store in one transaction.
+
+Every write path (``POST /api/v1/objects``, TAXII ``POST …/objects/``, reports, MISP
+import, ``bayanihan ingest``, sync) comes through :func:`ingest_objects`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select
+
+from bayanihan.errors import InvalidInput, TooLarge
+from bayanihan.model.members import OrgKind
+from bayanihan.model.stix import is_sco
+from bayanihan.model.tlp import LEVEL_BY_MARKING, TLP, is_tlp_marking
+from bayanihan.store import audit
+from bayanihan.store import organisations as orgs
+from bayanihan.store.objects import NewVersion, Outcome, object_tlp, store_versions
+from bayanihan.store.schema import stix_objects
+
+try:  # the fast validator with the OASIS validator's verdicts
+    from bayanihan.model.validation import validate as _validate
+except Exception:  # noqa: BLE001 TEMPORARY until model/validation.py lands
+    _validate = None
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """The organisation a write is made for, and the key it used."""
+
+    org: str
+    identity_id: str
+    kind: OrgKind
+    key_id: str | None = None
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.Actor(self.org, self.key_id)
+
+
+@dataclass
+class ObjectResult:
+    index: int
+    id: str | None
+    status: str  # accepted | duplicate | rejected
+    version: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"index": self.index, "id": self.id, "status": self.status}
+        if self.version:
+            out["version"] = self.version
+        if self.errors:
+            out["errors"] = [e.as_dict() for e in self.errors]
+        return out
+
+
+@dataclass
+class IngestResult:
+    results: list[ObjectResult]
+    stored: list[NewVersion]
+
+    @property
+    def accepted(self) -> int:
+        return sum(r.status != "rejected" for r in self.results)
+
+    @property
+    def rejected(self) -> int:
+        return sum(r.status == "rejected" for r in self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "rejected": self.rejected,
+                "results": [r.as_dict() for r in self.results]}
+
+
+def parse_bundle(raw: bytes, max_objects: int, *, envelope: bool = False) -> list[Any]:
+    """The ``objects`` of a STIX bundle (or a TAXII envelope when ``envelope``)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"body is not valid UTF-8 (byte {exc.start})", ["body"]) from None
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"body is not JSON: {exc}", ["body"]) from None
+    if not isinstance(doc, dict):
+        raise InvalidInput("body must be a JSON object (a STIX bundle)", ["body"])
+    if doc.get("type") != "bundle" and not (envelope and "type" not in doc):
+        what = "a STIX bundle or a TAXII envelope" if envelope else "a STIX bundle"
+        raise InvalidInput(f"body must be {what} (\"type\": \"bundle\")", ["type"])
+    objects = doc.get("objects", [])
+    if not isinstance(objects, list):
+        raise InvalidInput("objects must be a list", ["objects"])
+    if len(objects) > max_objects:
+        raise TooLarge(f"{len(objects)} objects in one bundle; at most {max_objects}", ["objects"])
+    return objects
+
+
+def _problems(obj: dict[str, Any]) -> list[FieldError]:
+    if _validate is not None:
+        return [FieldError(p.path, p.reason) for p in _validate(obj)]
+    from stix2validator import ValidationOptions, validate_instance
+
+    result = validate_instance(obj, ValidationOptions(version="2.1"))
+    return [FieldError(str(getattr(e, "path", "") or "object"), str(e)) for e in result.errors]
+
+
+def check_object(index: int, obj: Any, submitter: Submitter | None,
+                 ) -> tuple[ObjectResult, dict[str, Any] | None]:
+    """Validate one object and settle ``created_by_ref``; no database access."""
+    where = f"objects[{index}]"
+    if not isinstance(obj, dict):
+        return ObjectResult(index, None, "rejected", errors=[FieldError(where, "not an object")]), None
+    oid = obj.get("id") if isinstance(obj.get("id"), str) else None
+    problems = _problems(obj)
+    if problems:
+        errors = [FieldError(f"{where}.{p.field}" if p.field else where, p.reason) for p in problems]
+        return ObjectResult(index, oid, "rejected", errors=errors), None
+    if submitter is not None and not is_sco(obj["type"]) and oid not in LEVEL_BY_MARKING:
+        claimed = obj.get("created_by_ref")
+        if claimed is None:
+            obj = {**obj, "created_by_ref": submitter.identity_id}
+        elif claimed != submitter.identity_id:
+            reason = f"names another organisation ({claimed}); yours is {submitter.identity_id}"
+            return ObjectResult(index, oid, "rejected",
+                                errors=[FieldError(f"{where}.created_by_ref", reason)]), None
+    return ObjectResult(index, oid, "accepted", version=obj.get("modified") or obj.get("created")), obj
+
+
+def check_objects(objects: Sequence[Any], submitter: Submitter | None,
+                  ) -> tuple[list[ObjectResult], list[tuple[int, dict[str, Any]]]]:
+    results, good = [], []
+    for i, obj in enumerate(objects):
+        result, checked = check_object(i, obj, submitter)
+        results.append(result)
+        if checked is not None:
+            good.append((i, checked))
+    return results, good
+
+
+def check_audience(conn: Connection, audience: Sequence[str] | None) -> list[str] | None:
+    """Named organisations, upper-cased and known; None for the default audience."""
+    if audience is None:
+        return None
+    codes = list(dict.fromkeys(c.strip().upper() for c in audience if c.strip()))
+    known = {o.code: o for o in orgs.all_orgs(conn)}
+    missing = [c for c in codes if c not in known]
+    if missing:
+        raise InvalidInput(f"audience names unknown organisations: {', '.join(missing)}", ["audience"])
+    return codes
+
+
+def _unknown_markings(conn: Connection, good: list[tuple[int, dict[str, Any]]]) -> set[str]:
+    refs = {ref for _, o in good for ref in o.get("object_marking_refs", ()) if not is_tlp_marking(ref)}
+    refs |= {g["marking_ref"] for _, o in good for g in o.get("granular_markings", ())
+             if "marking_ref" in g and not is_tlp_marking(g["marking_ref"])}
+    refs -= {o["id"] for _, o in good if o["type"] == "marking-definition"}
+    if not refs:
+        return set()
+    found = conn.execute(select(stix_objects.c.id).where(stix_objects.c.id.in_(sorted(refs))))
+    return refs - {r.id for r in found}
+
+
+def store_checked(
+    conn: Connection,
+    results: list[ObjectResult],
+    good: list[tuple[int, dict[str, Any]]],
+    submitter: Submitter | None,
+    audience: Sequence[str] | None,
+    *,
+    author_of: Callable[[dict[str, Any]], str | None] | None = None,
+    action: str = "objects.add",
+) -> IngestResult:
+    """The write half of ingest, inside the caller's write transaction."""
+    named = check_audience(conn, audience)
+    kinds = {o.code: o.kind for o in orgs.all_orgs(conn)} if named else {}
+    unknown = _unknown_markings(conn, good)
+    versions: list[tuple[int, NewVersion]] = []
+    for index, obj in good:
+        result = results[index]
+        if obj["id"] in LEVEL_BY_MARKING:  # the TLP definitions themselves: known already
+            result.status = "duplicate"
+            continue
+        bad = [r for r in obj.get("object_marking_refs", ()) if r in unknown]
+        if bad:
+            result.status = "rejected"
+            result.errors.append(FieldError(f"objects[{index}].object_marking_refs",
+                                            f"unknown marking-definition {bad[0]}"))
+            continue
+        tlp = object_tlp(obj)
+        if tlp is TLP.RED and not named:
+            result.status = "rejected"
+            result.errors.append(FieldError("audience", "TLP:RED needs the recipient organisations "
+                                            "named in audience"))
+            continue
+        if tlp is TLP.RED and any(kinds[c] is OrgKind.DOWNSTREAM for c in named or ()):
+            result.status = "rejected"
+            result.errors.append(FieldError("audience", "TLP:RED never reaches downstream organisations"))
+            continue
+        author = author_of(obj) if author_of else (submitter.org if submitter else None)
+        versions.append((index, NewVersion(obj, author_org=author, tlp=tlp, audience=named)))
+    store_versions(conn, [v for _, v in versions])
+    for index, v in versions:
+        if v.outcome is Outcome.DUPLICATE:
+            results[index].status = "duplicate"
+        elif v.outcome is Outcome.CONFLICT:
+            results[index].status = "rejected"
+            results[index].errors.append(FieldError(f"objects[{index}].id", v.reason))
+    stored = [v for _, v in versions if v.outcome is Outcome.STORED]
+    if stored:
+        actor = submitter.actor if submitter else audit.Actor.console()
+        audit.record(conn, actor, action, [v.id for v in stored],
+                     {"count": len(stored), "audience": named})
+    return IngestResult(results, stored)

@@ -1,0 +1,188 @@
+"""STIX 2.1 validation with the verdicts of stix2-validator, at hub ingest speed.
+
+`validate(obj)` returns the problems `stix2validator.validate_instance(obj, VALIDATOR_OPTIONS)`
+would report (an empty list when it would accept the object). It gets there in two steps:
+
+1. A fast path for STIX Domain Objects, relationships, sightings, marking and extension
+   definitions: the object's JSON schema from stix2-validator's own schema files, compiled to a
+   yes/no check (`validation_schema`), plus the validator's MUST checks that apply to these
+   types (timestamps, timestamp order, language code, marking self-references, indicator
+   patterns via `validation_patterns`). If every check passes, the validator would accept the
+   object too, and `validate` returns ``[]``.
+2. Everything else — any object the fast path does not accept, cyber-observables,
+   observed-data, language-content, custom types, granular markings — goes to
+   `stix2validator.validate_instance` itself, so rejections carry the validator's own reasons.
+
+The fast path never rejects; only the validator does. Options: STIX version forced to 2.1,
+everything else the validator's defaults (SHOULD rules are warnings, not errors; custom
+properties and types allowed as the STIX 2.1 MUST rules allow them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from stix2validator import ValidationOptions, validate_instance
+from stix2validator.v21 import enums
+from stix2validator.v21.musts import TIMESTAMP_FORMAT_RE
+
+from bayanihan.model.validation_patterns import pattern_problems
+from bayanihan.model.validation_schema import Check, compile_type
+
+__all__ = ["VALIDATOR_OPTIONS", "Problem", "validate"]
+
+VALIDATOR_OPTIONS = ValidationOptions(version="2.1")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason an object is not valid STIX 2.1: where (`path`) and why (`reason`)."""
+
+    path: str
+    reason: str
+
+
+# Types whose MUST checks the fast path reproduces in full.
+FAST_TYPES = frozenset(
+    {
+        "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident",
+        "indicator", "infrastructure", "intrusion-set", "location", "malware",
+        "malware-analysis", "note", "opinion", "report", "threat-actor", "tool",
+        "vulnerability", "relationship", "sighting", "marking-definition",
+        "extension-definition",
+    }
+)  # fmt: skip
+_SCHEMAS: dict[str, Check] = {t: c for t in FAST_TYPES if (c := compile_type(t)) is not None}
+_TIMESTAMPS = {
+    t: ("created", "modified", *enums.TIMESTAMP_PROPERTIES.get(t, ())) for t in FAST_TYPES
+}
+_ORDERS = {
+    t: (("modified", "ge", "created"), *enums.TIMESTAMP_COMPARE.get(t, ())) for t in FAST_TYPES
+}
+_LANG_CODES = frozenset(enums.LANG_CODES)
+_DEFER_PROPERTIES = ("granular_markings", "cpe")  # MUST checks left to the validator
+
+
+def _instant(match: re.Match[str]) -> tuple[int, ...] | None:
+    """The timestamp as a tuple when dateutil (the validator's parser) accepts it, else None."""
+    text = match.group(0)
+    try:
+        moment = datetime(
+            int(text[0:4]), int(text[5:7]), int(text[8:10]),
+            int(text[11:13]), int(text[14:16]), int(text[17:19]),
+        )  # fmt: skip
+    except ValueError:
+        return None
+    fraction = match.group(6)
+    digits = fraction[1:] if fraction else ""
+    return (moment.toordinal(), moment.hour, moment.minute, moment.second, len(digits),
+            int(digits.ljust(6, "0")) if len(digits) <= 6 else 0)  # fmt: skip
+
+
+def _in_order(later: str, op: str, earlier: str, instants: dict[str, tuple[int, ...]]) -> bool:
+    """The validator's `compare`: datetimes when strptime reads both (<= 6 digits), else text."""
+    a, b = instants.get(later), instants.get(earlier)
+    if a is None or b is None:
+        return False  # not a timestamp the fast path understands
+    if a[4] <= 6 and b[4] <= 6:
+        left, right = (a[0], a[1], a[2], a[3], a[5]), (b[0], b[1], b[2], b[3], b[5])
+    else:
+        left, right = later, earlier  # type: ignore[assignment]
+    return left >= right if op == "ge" else left > right
+
+
+def _fast_accept(obj: Any) -> bool:
+    """True only when stix2-validator is sure to accept the object."""
+    if type(obj) is not dict:
+        return False
+    obj_type = obj.get("type")
+    schema = _SCHEMAS.get(obj_type) if isinstance(obj_type, str) else None
+    if schema is None or "id" not in obj:
+        return False
+    for key in _DEFER_PROPERTIES:
+        if key in obj:
+            return False
+    for value in obj.values():
+        if type(value) is list:
+            for item in value:  # the validator also checks embedded STIX objects
+                if isinstance(item, dict) and "id" in item and "type" in item:
+                    return False
+    if not schema(obj):
+        return False
+    instants: dict[str, tuple[int, ...]] = {}
+    for prop in _TIMESTAMPS[obj_type]:
+        if prop in obj:
+            value = obj[prop]
+            match = TIMESTAMP_FORMAT_RE.match(value) if isinstance(value, str) else None
+            if match is None:
+                return False
+            instant = _instant(match)
+            if instant is None:
+                return False
+            instants[prop] = instant
+    for later, op, earlier in _ORDERS[obj_type]:
+        if later in obj and earlier in obj and not _in_order(
+            obj[later], op, obj[earlier], instants
+        ):
+            return False
+    if "lang" in obj and obj["lang"] not in _LANG_CODES:
+        return False
+    if obj_type == "marking-definition" and _refers_to_itself(obj):
+        return False
+    if obj_type == "indicator" and obj.get("pattern_type", "") == "stix":
+        pattern = obj.get("pattern")
+        if isinstance(pattern, str):
+            version = obj.get("pattern_version", obj.get("spec_version", "2.1"))
+            if not isinstance(version, str) or pattern_problems(pattern, version):
+                return False
+    return True
+
+
+def _refers_to_itself(obj: dict[str, Any]) -> bool:
+    refs = obj.get("object_marking_refs")
+    return isinstance(refs, list) and obj["id"] in refs
+
+
+_PATH = re.compile(r"((?:[A-Za-z0-9_\-]+|\[\d+\])(?:\.[A-Za-z0-9_\-]+|\[\d+\])*): ")
+_QUOTED = re.compile(r"'([^']+)'[:( ]")
+
+
+def _problem(obj: dict[str, Any], message: str) -> Problem:
+    """The validator's message, with the field it is about pulled out as `path`."""
+    prefix = f"{obj.get('id')}: "
+    if message.startswith(prefix):
+        message = message[len(prefix) :]
+    if message.startswith("Pattern failed to validate"):
+        return Problem("pattern", message)
+    for regex in (_PATH, _QUOTED):
+        match = regex.match(message)
+        if match is not None and match.group(1).split("[")[0].split(".")[0] in obj:
+            return Problem(match.group(1), message)
+    return Problem("", message)
+
+
+def _validator_problems(obj: Any) -> list[Problem]:
+    if not isinstance(obj, dict):
+        return [Problem("", "a STIX object must be a JSON object")]
+    for key in ("type", "id"):
+        if key not in obj:
+            return [Problem(key, f"'{key}' is a required property")]
+    try:
+        result = validate_instance(obj, VALIDATOR_OPTIONS)
+    except Exception as exc:  # the validator fails on some malformed input
+        return [Problem("", f"not valid STIX 2.1 (the validator failed: {exc!r})")]
+    if result.is_valid:
+        return []
+    return [_problem(obj, error.message) for error in result.errors] or [
+        Problem("", "not valid STIX 2.1")
+    ]
+
+
+def validate(obj: Any) -> list[Problem]:
+    """Problems that make `obj` invalid STIX 2.1 per stix2-validator; [] when it is valid."""
+    if _fast_accept(obj):
+        return []
+    return _validator_problems(obj)

@@ -1,0 +1,257 @@
+"""The STIX 2.1 JSON schemas shipped with stix2-validator, compiled to fast yes/no checks.
+
+`compile_type(type_name)` turns the schema `stix2-validator` would use for an object type into a
+predicate with the same verdict as `jsonschema.Draft202012Validator` (with its format checker)
+gives for the keywords those schemas use. A predicate only says yes or no; the error details of
+a failing object come from the validator itself (see `validation.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import stix2validator
+from jsonschema import Draft202012Validator
+from jsonschema._utils import equal as json_equal  # JSON equality (true is not 1)
+
+Check = Callable[[Any], bool]
+
+SCHEMA_ROOT = Path(stix2validator.__file__).resolve().parent / "schemas-2.1" / "schemas"
+_ANNOTATIONS = frozenset(
+    {"$id", "$schema", "title", "description", "definitions", "$comment", "examples", "default"}
+)
+_FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+_NAME_CACHE_LIMIT = 50_000
+
+
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_TYPE_TESTS: dict[str, Check] = {
+    "string": lambda v: isinstance(v, str),
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "boolean": lambda v: isinstance(v, bool),
+    "integer": _is_integer,
+    "number": _is_number,
+    "null": lambda v: v is None,
+}
+
+
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return lambda v: True
+    if len(checks) == 1:
+        return checks[0]
+    if len(checks) == 2:
+        first, second = checks
+        return lambda v: first(v) and second(v)
+    return lambda v: all(c(v) for c in checks)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+class _Compiler:
+    """Compiles one schema file and the files it references, each subschema once."""
+
+    def __init__(self) -> None:
+        self._files: dict[Path, dict[str, Any]] = {}
+        self._refs: dict[tuple[Path, str], Check] = {}
+
+    def file(self, path: Path) -> Check:
+        return self._ref(path, "")
+
+    def _ref(self, path: Path, pointer: str) -> Check:
+        key = (path, pointer)
+        if key not in self._refs:
+            slot: list[Check] = []
+            self._refs[key] = lambda v: slot[0](v)  # placeholder for recursive references
+            node: Any = self._files.setdefault(path, _load(path))
+            for part in filter(None, pointer.split("/")):
+                node = node[part]
+            slot.append(self.compile(node, path))
+            self._refs[key] = slot[0]
+        return self._refs[key]
+
+    def compile(self, schema: dict[str, Any], base: Path) -> Check:
+        checks: list[Check] = []
+        for keyword, arg in schema.items():
+            if keyword in _ANNOTATIONS or keyword in ("then", "else"):
+                continue
+            method = getattr(self, "_kw_" + keyword.replace("$", ""), None)
+            if method is None:
+                raise ValueError(f"unsupported JSON-schema keyword {keyword!r} in {base}")
+            checks.append(method(arg, schema, base))
+        return _all(checks)
+
+    def _kw_ref(self, ref: str, schema: dict[str, Any], base: Path) -> Check:
+        target, _, pointer = ref.partition("#")
+        path = (base.parent / target).resolve() if target else base
+        return self._ref(path, pointer)
+
+    def _kw_type(self, name: str, schema: dict[str, Any], base: Path) -> Check:
+        return _TYPE_TESTS[name]
+
+    def _kw_enum(self, values: list[Any], schema: dict[str, Any], base: Path) -> Check:
+        if not all(isinstance(v, str) for v in values):
+            return lambda v: any(json_equal(e, v) for e in values)
+        allowed = frozenset(values)
+        return lambda v: isinstance(v, str) and v in allowed
+
+    def _kw_const(self, value: Any, schema: dict[str, Any], base: Path) -> Check:
+        if not isinstance(value, str):
+            return lambda v: json_equal(value, v)
+        return lambda v: isinstance(v, str) and v == value
+
+    def _kw_pattern(self, pattern: str, schema: dict[str, Any], base: Path) -> Check:
+        search = re.compile(pattern).search
+        return lambda v: not isinstance(v, str) or search(v) is not None
+
+    def _kw_format(self, name: str, schema: dict[str, Any], base: Path) -> Check:
+        return lambda v: _FORMAT_CHECKER.conforms(v, name)
+
+    def _kw_minLength(self, n: int, schema: dict[str, Any], base: Path) -> Check:
+        return lambda v: not isinstance(v, str) or len(v) >= n
+
+    def _kw_maxLength(self, n: int, schema: dict[str, Any], base: Path) -> Check:
+        return lambda v: not isinstance(v, str) or len(v) <= n
+
+    def _kw_minimum(self, n: float, schema: dict[str, Any], base: Path) -> Check:
+        return lambda v: not _is_number(v) or v >= n
+
+    def _kw_maximum(self, n: float, schema: dict[str, Any], base: Path) -> Check:
+        return lambda v: not _is_number(v) or v <= n
+
+    def _kw_minItems(self, n: int, schema: dict[str, Any], base: Path) -> Check:
+        return lambda v: not isinstance(v, list) or len(v) >= n
+
+    def _kw_minProperties(self, n: int, schema: dict[str, Any], base: Path) -> Check:
+        return lambda v: not isinstance(v, dict) or len(v) >= n
+
+    def _kw_items(self, sub: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
+        check = self.compile(sub, base)
+        return lambda v: not isinstance(v, list) or all(map(check, v))
+
+    def _kw_contains(self, sub: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
+        check = self.compile(sub, base)
+        return lambda v: not isinstance(v, list) or any(map(check, v))
+
+    def _kw_required(self, names: list[str], schema: dict[str, Any], base: Path) -> Check:
+        return lambda v: not isinstance(v, dict) or all(n in v for n in names)
+
+    def _kw_properties(self, props: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
+        compiled = [(name, self.compile(sub, base)) for name, sub in props.items()]
+
+        def check(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return True
+            for name, sub in compiled:
+                if name in v and not sub(v[name]):
+                    return False
+            return True
+
+        return check
+
+    def _kw_patternProperties(
+        self, props: dict[str, Any], schema: dict[str, Any], base: Path
+    ) -> Check:
+        compiled = [(re.compile(p).search, self.compile(sub, base)) for p, sub in props.items()]
+        matches: dict[str, tuple[Check, ...]] = {}  # memo: property name -> subschemas
+
+        def check(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return True
+            for key, value in v.items():
+                subs = matches.get(key)
+                if subs is None:
+                    subs = tuple(sub for search, sub in compiled if search(key))
+                    if len(matches) > _NAME_CACHE_LIMIT:
+                        matches.clear()
+                    matches[key] = subs
+                for sub in subs:
+                    if not sub(value):
+                        return False
+            return True
+
+        return check
+
+    def _kw_additionalProperties(
+        self, extra: bool | dict[str, Any], schema: dict[str, Any], base: Path
+    ) -> Check:
+        named = frozenset(schema.get("properties", {}))
+        searches = [re.compile(p).search for p in schema.get("patternProperties", {})]
+        sub = (lambda v: False) if extra is False else self.compile(extra, base)  # type: ignore[arg-type]
+        additional: dict[str, bool] = {}  # memo: property name -> is it "additional"
+
+        def is_additional(key: str) -> bool:
+            known = additional.get(key)
+            if known is None:
+                known = key not in named and not any(s(key) for s in searches)
+                if len(additional) > _NAME_CACHE_LIMIT:
+                    additional.clear()
+                additional[key] = known
+            return known
+
+        def check(v: Any) -> bool:
+            if not isinstance(v, dict):
+                return True
+            return all(sub(value) for key, value in v.items() if is_additional(key))
+
+        return check
+
+    def _kw_propertyNames(self, sub: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
+        check = self.compile(sub, base)
+        return lambda v: not isinstance(v, dict) or all(map(check, v))
+
+    def _kw_allOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
+        return _all([self.compile(s, base) for s in subs])
+
+    def _kw_anyOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
+        checks = [self.compile(s, base) for s in subs]
+        return lambda v: any(c(v) for c in checks)
+
+    def _kw_oneOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
+        checks = [self.compile(s, base) for s in subs]
+        return lambda v: sum(1 for c in checks if c(v)) == 1
+
+    def _kw_not(self, sub: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
+        check = self.compile(sub, base)
+        return lambda v: not check(v)
+
+    def _kw_if(self, sub: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
+        test = self.compile(sub, base)
+        then = self.compile(schema.get("then", {}), base)
+        other = self.compile(schema.get("else", {}), base)
+        return lambda v: then(v) if test(v) else other(v)
+
+
+@cache
+def schema_paths() -> dict[str, Path]:
+    """Schema file per object type, found the way stix2-validator finds them (by file name)."""
+    found: dict[str, Path] = {}
+    for path in sorted(SCHEMA_ROOT.rglob("*.json")):
+        found.setdefault(path.stem, path)
+    return found
+
+
+@cache
+def compile_type(type_name: str) -> Check | None:
+    """Yes/no check for one object type's own schema; None when the package has no schema."""
+    path = schema_paths().get(type_name)
+    if path is None:
+        return None
+    return _Compiler().file(path)

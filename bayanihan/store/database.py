@@ -1,0 +1,136 @@
+"""The one object that owns the database.
+
+Handlers never touch a connection: they pass a function to :meth:`Database.read` or
+:meth:`Database.write`. On SQLite every write runs on one writer thread inside
+``BEGIN IMMEDIATE`` (SQLite allows one writer; queueing on purpose beats retrying on
+``database is locked``), reads run concurrently on their own connections (WAL).
+On PostgreSQL writes run on pooled connections from any thread or process; each write
+transaction takes one advisory lock so that ``date_added`` and the audit chain keep a
+single total order across every ``bayanihan serve`` process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import Connection, create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+
+from bayanihan.store import migrate
+
+T = TypeVar("T")
+
+#: Advisory lock key that orders writes on PostgreSQL ("BAYANIHN" in ASCII).
+WRITE_LOCK_KEY = 0x42_41_59_41_4E_49_48_4E
+
+
+def _sqlite_engine(url: str, *, writer: bool) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=1 if writer else 8,
+        max_overflow=0 if writer else 16,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute("PRAGMA temp_store=MEMORY")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Engine(s), the SQLite writer thread, and read/write entry points."""
+
+    def __init__(self, url: str, *, pool_size: int = 8) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.dialect = parsed.get_backend_name()
+        self.is_sqlite = self.dialect == "sqlite"
+        if self.is_sqlite:
+            if parsed.database in (None, "", ":memory:"):
+                raise ValueError("SQLite needs a file path: sqlite:///PATH (WAL needs a file)")
+            self.read_engine = _sqlite_engine(url, writer=False)
+            self.write_engine = _sqlite_engine(url, writer=True)
+            self._writer: ThreadPoolExecutor | None = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="sqlite-writer"
+            )
+        else:
+            self.read_engine = self.write_engine = create_engine(
+                url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+            )
+            self._writer = None
+        self._closed = threading.Event()
+        #: Called (with no arguments, on the writing thread) after every committed write:
+        #: the real-time layer uses it to wake stream readers of the event log.
+        self.after_commit: list[Callable[[], None]] = []
+
+    # -- lifecycle -----------------------------------------------------------------
+    def upgrade(self) -> None:
+        """Create or upgrade the schema (Alembic, every feature branch)."""
+        if self.is_sqlite:
+            engine = create_engine(self.url, poolclass=NullPool)
+            migrate.upgrade(engine)
+            engine.dispose()
+        else:
+            migrate.upgrade(self.write_engine)
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+        self.read_engine.dispose()
+        if self.write_engine is not self.read_engine:
+            self.write_engine.dispose()
+
+    # -- synchronous API (CLI, writer thread, tests) ---------------------------------
+    def read_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        with self.read_engine.connect() as conn:
+            try:
+                return fn(conn, *args)
+            finally:
+                conn.rollback()
+
+    def _write_now(self, fn: Callable[..., T], *args: Any) -> T:
+        with self.write_engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+            result = fn(conn, *args)
+        for callback in self.after_commit:
+            callback()
+        return result
+
+    def write_sync(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` in one write transaction; committed when it returns."""
+        if self._writer is not None:
+            return self._writer.submit(self._write_now, fn, *args).result()
+        return self._write_now(fn, *args)
+
+    # -- asynchronous API (request handlers) -----------------------------------------
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        return await anyio.to_thread.run_sync(self.read_sync, fn, *args)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._writer is not None:
+            return await asyncio.wrap_future(self._writer.submit(self._write_now, fn, *args))
+        return await anyio.to_thread.run_sync(self._write_now, fn, *args)

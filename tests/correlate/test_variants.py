@@ -1,0 +1,235 @@
+"""The TLSH variant index on a real SQLite file and, when configured, on PostgreSQL."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import random
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+import tlsh
+from alembic.autogenerate import compare_metadata
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bayanihan.correlate.tables_variants import variant_digest, variant_object
+from bayanihan.correlate.tlsh_bands import parse_digest
+from bayanihan.correlate.variant_samples import family_digests, random_digest
+from bayanihan.correlate.variants import (
+    VariantBands,
+    VariantDigestError,
+    VariantIndex,
+    VariantMatch,
+)
+from bayanihan.store.schema import metadata
+
+MIGRATION = importlib.import_module(
+    "bayanihan.store.migrations.versions.variants_0001_tlsh_index"
+)
+MY_TABLES = {"variant_digest", "variant_object"}
+
+
+def _migrate(engine: sa.Engine) -> None:
+    with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
+        MIGRATION.upgrade()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.Engine]:  # type: ignore[no-untyped-def]
+    """A fresh database with the variant tables made by the migration."""
+    if request.param == "sqlite":
+        eng = sa.create_engine(f"sqlite:///{tmp_path / 'hub.db'}")
+        _migrate(eng)
+        yield eng
+        eng.dispose()
+        return
+    url = os.environ.get("BAYANIHAN_TEST_PG_URL")
+    if not url:
+        if os.environ.get("CI") == "true":
+            pytest.fail("BAYANIHAN_TEST_PG_URL is not set but CI=true: PostgreSQL tests must run")
+        pytest.skip("PostgreSQL: set BAYANIHAN_TEST_PG_URL to run")
+    schema = f"variants_test_{os.getpid()}_{random.randrange(1 << 30)}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    eng = sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        _migrate(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[list[list[str]], list[str]]:
+    """Eight mutated families (real TLSH of generated blobs) and 3000 unrelated digests."""
+    rng = random.Random(20261127)
+    families = [family_digests(rng, 7) for _ in range(8)]
+    background = [random_digest(rng) for _ in range(3000)]
+    return families, background
+
+
+def _load(engine: sa.Engine, corpus, index: VariantIndex) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    families, background = corpus
+    refs = {f"file--bg-{i}": d for i, d in enumerate(background)}
+    for f, fam in enumerate(families):
+        refs.update({f"file--fam{f}-{m}": d for m, d in enumerate(fam)})
+    with engine.begin() as conn:
+        index.add_many(conn, refs.items())
+    return refs
+
+
+def _count(conn: sa.Connection, table: sa.Table) -> int:
+    return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+
+
+def test_family_members_found_with_exact_distance_and_band(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+    index = VariantIndex()
+    refs = _load(engine, corpus, index)
+    families, _ = corpus
+    truth = found = 0
+    with engine.connect() as conn:
+        for fam in families:
+            for query in fam:
+                got = index.near(conn, query, 70)
+                assert got == sorted(got, key=lambda m: (m.distance, m.object_ref))
+                for m in got:
+                    assert m.distance == tlsh.diff(query, refs[m.object_ref]) <= 70
+                    assert m.band == ("auto" if m.distance <= 30 else "review")
+                brute = {r for r, d in refs.items() if tlsh.diff(query, d) <= 50}
+                returned = {m.object_ref for m in got}
+                truth += len(brute)
+                found += len(brute & returned)
+                assert not any(r.startswith("file--bg-") for r in returned)
+        bands = {m.band for fam in families for m in index.near(conn, fam[0])}
+    assert bands == {"auto", "review"}
+    assert found / truth >= 0.95, f"recall within 50: {found}/{truth}"
+
+
+def test_bands_are_settings(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+    tight = VariantIndex(VariantBands(auto_link=5, review=20, never_above=40))
+    _load(engine, corpus, tight)
+    families, _ = corpus
+    with engine.connect() as conn:
+        got = [m for fam in families for m in tight.near(conn, fam[0], 40)]
+        with pytest.raises(ValueError, match="never-link bound 40"):
+            tight.near(conn, families[0][0], 41)
+    assert {m.band for m in got} == {"auto", "review", "none"}
+    assert all(m.band == "none" for m in got if m.distance > 20)
+    with pytest.raises(ValueError, match="auto_link <= review"):
+        VariantBands(auto_link=50, review=40)
+
+
+def test_unrelated_digest_finds_nothing(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+    index = VariantIndex()
+    refs = _load(engine, corpus, index)
+    stranger = family_digests(random.Random(99), 1)[0]
+    assert min(tlsh.diff(stranger, d) for d in refs.values()) > 100
+    with engine.connect() as conn:
+        assert index.near(conn, stranger, 100) == []
+
+
+def test_log_length_window_follows_the_distance(engine) -> None:  # type: ignore[no-untyped-def]
+    """A copy differing only in log-length by 2 costs 24: found at 30, not at 23."""
+    index = VariantIndex()
+    original = random_digest(random.Random(5))
+    parsed = parse_digest(original)
+    lvalue = (parsed.lvalue + 2) % 256
+    swapped = ((lvalue & 0x0F) << 4) | (lvalue >> 4)
+    longer = "T1" + (parsed.raw[:1] + bytes([swapped]) + parsed.raw[2:]).hex().upper()
+    assert tlsh.diff(original, longer) == 24
+    with engine.begin() as conn:
+        index.add(conn, "file--longer", longer)
+        assert index.near(conn, original, 30) == [
+            VariantMatch("file--longer", longer, 24, "auto")
+        ]
+        assert index.near(conn, original, 23) == []
+
+
+def test_rows_roll_back_with_the_callers_transaction(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+    index = VariantIndex()
+    member = corpus[0][0][0]
+    with engine.connect() as conn:
+        with conn.begin() as tx:
+            index.add(conn, "file--a", member)
+            assert [m.object_ref for m in index.near(conn, member, 0)] == ["file--a"]
+            tx.rollback()
+        assert index.near(conn, member, 30) == []
+        assert _count(conn, variant_digest) == _count(conn, variant_object) == 0
+
+
+def test_digest_stored_once_and_add_is_idempotent(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+    index = VariantIndex()
+    member = corpus[0][0][0]
+    with engine.begin() as conn:
+        index.add(conn, "file--a", member)
+        index.add(conn, "file--b", member.lower()[2:])
+        index.add(conn, "file--a", member)
+        assert _count(conn, variant_digest) == 1
+        assert [(m.object_ref, m.digest) for m in index.near(conn, member, 0)] == [
+            ("file--a", member),
+            ("file--b", member),
+        ]
+        with pytest.raises(ValueError, match="file--a' already has TLSH"):
+            index.add(conn, "file--a", corpus[0][1][0])
+        assert _count(conn, variant_object) == 2
+
+
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ("TNULL", "too short or too uniform"),
+        ("", "got 0 characters"),
+        ("T1" + "Z" * 70, "other than hex"),
+        ("T1" + "A" * 134, "only 128-bucket"),
+        (12345, "expected a string"),
+    ],
+)
+def test_invalid_digest_rejected_and_batch_not_stored(engine, corpus, bad, reason) -> None:  # type: ignore[no-untyped-def]
+    index = VariantIndex()
+    good = corpus[0][0][0]
+    with engine.begin() as conn:
+        with pytest.raises(VariantDigestError, match=reason) as caught:
+            index.add_many(conn, [("file--ok", good), ("file--bad", bad)])
+        assert "items[1].digest (file--bad)" in str(caught.value)
+        assert _count(conn, variant_digest) == 0
+        with pytest.raises(VariantDigestError, match=reason):
+            index.near(conn, bad, 30)  # type: ignore[arg-type]
+
+
+def test_migration_matches_table_definitions(engine) -> None:  # type: ignore[no-untyped-def]
+    with engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+
+    def table_of(diff) -> str | None:  # type: ignore[no-untyped-def]
+        item = diff[0] if isinstance(diff, list) else diff
+        for part in item[1:]:
+            name = getattr(part, "name", None)
+            table = getattr(part, "table", None)
+            if isinstance(part, sa.Table) and name in MY_TABLES:
+                return name
+            if table is not None and table.name in MY_TABLES:
+                return table.name
+            if isinstance(part, str) and part in MY_TABLES:
+                return part
+        return None
+
+    assert [d for d in diffs if table_of(d)] == []
+
+
+@given(st.binary(min_size=35, max_size=35))
+def test_digest_text_round_trips_and_small_code_steps_keep_keys(raw: bytes) -> None:
+    text = "T1" + raw.hex().upper()
+    parsed = parse_digest(text)
+    assert parsed.text == text
+    assert parse_digest(text.lower()[2:]) == parsed
+    # Codes moving 0<->1 or 2<->3 (distance 1 each) leave every band key unchanged.
+    nudged = raw[:3] + bytes(b ^ 0x55 for b in raw[3:])
+    assert parse_digest("T1" + nudged.hex()).keys == parsed.keys

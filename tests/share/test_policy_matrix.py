@@ -1,0 +1,98 @@
+"""The access-policy matrix: TLP level × kind of reader, through every read path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from bayanihan.model.members import OrgKind
+from bayanihan.model.tlp import TLP
+from bayanihan.share.policy import Reader, may_see
+from tests.conftest import RunningHub
+from tests.stixgen import bundle, indicator
+
+AUTHOR = "SG"
+AUDIENCE = ["SG", "TH"]
+READERS = ["author", "member-in-audience", "member-not-in-audience", "downstream-of-audience",
+           "downstream-of-other", "partner", "public"]
+ORG_OF = {"author": "SG", "member-in-audience": "TH", "member-not-in-audience": "VN",
+          "downstream-of-audience": "TH-BANK", "downstream-of-other": "VN-SOC",
+          "partner": "JPCERT", "public": None}
+
+#: case -> (TLP, audience or None for the default, readers that see it)
+Y = True
+N = False
+CASES: dict[str, tuple[TLP, list[str] | None, list[bool]]] = {
+    "clear": (TLP.CLEAR, None, [Y, Y, Y, Y, Y, Y, Y]),
+    "green": (TLP.GREEN, None, [Y, Y, Y, Y, Y, Y, N]),
+    "amber-named": (TLP.AMBER, AUDIENCE, [Y, Y, N, Y, N, N, N]),
+    "amber-default": (TLP.AMBER, None, [Y, Y, Y, Y, Y, N, N]),
+    "amber-strict-named": (TLP.AMBER_STRICT, AUDIENCE, [Y, Y, N, N, N, N, N]),
+    "amber-strict-default": (TLP.AMBER_STRICT, None, [Y, Y, Y, N, N, N, N]),
+    "red-named": (TLP.RED, AUDIENCE, [Y, Y, N, N, N, N, N]),
+    "unmarked-default": (TLP.AMBER, None, [Y, Y, Y, Y, Y, N, N]),  # no marking: AMBER
+}
+EXPECTED = {(case, reader): row[2][i] for case, row in CASES.items()
+            for i, reader in enumerate(READERS)}
+
+
+def reader_for(name: str) -> Reader:
+    kinds = {"SG": OrgKind.MEMBER, "TH": OrgKind.MEMBER, "VN": OrgKind.MEMBER,
+             "TH-BANK": OrgKind.DOWNSTREAM, "VN-SOC": OrgKind.DOWNSTREAM, "JPCERT": OrgKind.PARTNER}
+    org = ORG_OF[name]
+    if org is None:
+        return Reader()
+    parent = {"TH-BANK": "TH", "VN-SOC": "VN"}.get(org)
+    return Reader(org=org, kind=kinds[org], parent=parent,
+                  parent_kind=OrgKind.MEMBER if parent else None)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.parametrize("reader", READERS)
+def test_may_see_follows_the_table(case: str, reader: str) -> None:
+    tlp, audience, _ = CASES[case]
+    assert may_see(reader_for(reader), tlp.value, AUTHOR, audience) is EXPECTED[(case, reader)]
+
+
+def post_cases(hub: RunningHub) -> dict[str, str]:
+    """Store one indicator per case, authored by SG; returns case -> object id."""
+    author = hub.client(AUTHOR)
+    ids = {}
+    for n, (case, (tlp, audience, _)) in enumerate(CASES.items()):
+        obj = indicator(n, tlp=None if case.startswith("unmarked") else tlp)
+        params = {"audience": ",".join(audience)} if audience else {}
+        r = author.post("/api/v1/objects", json=bundle(obj), params=params)
+        assert r.status_code == 200, r.text
+        ids[case] = obj["id"]
+    return ids
+
+
+def read_by_id(client: httpx.Client, ids: dict[str, str]) -> set[str]:
+    seen = set()
+    for case, oid in ids.items():
+        r = client.get(f"/api/v1/objects/{oid}")
+        assert r.status_code in (200, 404), r.text
+        if r.status_code == 200:
+            seen.add(case)
+    return seen
+
+
+#: Every read path that returns objects: name -> function(client, ids) -> cases seen.
+READ_PATHS: dict[str, Callable[[httpx.Client, dict[str, str]], set[str]]] = {
+    "api-object-by-id": read_by_id,
+}
+
+
+@pytest.mark.parametrize("path", list(READ_PATHS))
+def test_every_read_path_returns_exactly_what_the_policy_allows(
+        make_hub: Callable[..., RunningHub], path: str) -> None:
+    hub = make_hub()
+    ids = post_cases(hub)
+    for reader in READERS:
+        org = ORG_OF[reader]
+        client = hub.client(org, "reader") if org else hub.client()
+        seen = READ_PATHS[path](client, ids)
+        expected = {case for case in CASES if EXPECTED[(case, reader)]}
+        assert seen == expected, f"{reader} via {path}"
