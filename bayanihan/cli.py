@@ -66,6 +66,21 @@ def run(fn: Callable[[], T]) -> T:
         raise typer.Exit(2) from None
 
 
+def tune_gc() -> None:
+    """Fewer, cheaper garbage collections for a long-running server.
+
+    Start-up objects (modules, schemas, compiled patterns) are moved out of the collector's
+    sight, and the youngest generation collects less often: parsing a 1,000-object bundle
+    creates tens of thousands of containers, and with the default threshold (700) the
+    collector would walk them dozens of times per request.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
@@ -83,6 +98,7 @@ def serve(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     hub = Hub(settings)
     created = hub.open()
+    tune_gc()
     err.print(f"Bayanihan on http://{settings.host}:{settings.port}/ "
               f"(database: {hub.db.dialect}; TAXII at /taxii2/, API docs at /docs)")
     if created:

@@ -18,7 +18,13 @@ from sqlalchemy import Connection, func, select
 
 from bayanihan.config import Settings
 from bayanihan.errors import NotAuthenticated
-from bayanihan.ingest.bundles import IngestResult, Submitter, check_objects, parse_bundle, store_checked
+from bayanihan.ingest.bundles import (
+    IngestResult,
+    Submitter,
+    check_objects,
+    parse_bundle,
+    store_checked,
+)
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix import now_us
 from bayanihan.model.tlp import TLP, marking_definition

@@ -113,14 +113,23 @@ def _report(name: str, rows: list[tuple[str, str]], detectors: dict[str, Callabl
 
 
 def _extract_speed(rows: list[tuple[str, str]], country: str) -> str:
+    """Warm pass first (lazy metadata), then the best of three runs per text."""
+    cold_started = time.perf_counter()
+    for _, text in rows:
+        extract(text, country)
+    cold = (time.perf_counter() - cold_started) / len(rows)
     timings = []
     for _, text in rows:
-        started = time.perf_counter()
-        extract(text, country)
-        timings.append(time.perf_counter() - started)
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            extract(text, country)
+            best = min(best, time.perf_counter() - started)
+        timings.append(best)
     timings.sort()
     p99 = timings[int(0.99 * (len(timings) - 1))]
     return (
+        f"first pass mean {1000 * cold:.3f} ms; warm best-of-3: "
         f"mean {1000 * statistics.fmean(timings):.3f} ms, median "
         f"{1000 * statistics.median(timings):.3f} ms, p99 {1000 * p99:.3f} ms"
     )

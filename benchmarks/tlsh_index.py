@@ -164,10 +164,12 @@ def main() -> None:
     t0 = time.perf_counter()
     queries: list[str] = []
     stored: list[str] = []
+    stress: list[str] = []
     for _ in range(args.families):
         members = family_digests(rng, args.members)
         queries.append(members[0])
         stored.extend(members[1:])
+        stress.append(nudge_codes(rng, members[1], rng.randint(20, 45)))
     print(f"families: {args.families} x {args.members} members (real TLSH of mutated blobs), "
           f"{len(queries)} held-out queries, made in {time.perf_counter() - t0:.1f} s")
 
@@ -188,10 +190,28 @@ def main() -> None:
             insert_s += time.perf_counter() - start
             inserted += len(batch)
             brute.add(batch)
-        report(engine, index, brute, queries, args.radius, size, inserted, insert_s, where)
+        print(f"\n## {size:,} digests")
+        print(f"insert: {inserted:,} digests in {insert_s:.1f} s = {inserted / insert_s:,.0f}/s "
+              f"(add_many, batches of {args.batch:,}, one transaction each)")
+        print(f"database size (variant tables + indexes): {db_size(engine, where):,.0f} MiB")
+        print("### queries: held-out members of mutated blob families (real TLSH)")
+        report(engine, index, brute, queries, args.radius, size)
+        print("### stress: a stored member with 20-45 body codes moved by one step (header kept)")
+        report(engine, index, brute, stress, args.radius, size)
 
 
-def report(engine, index, brute, queries, radius, size, inserted, insert_s, where) -> None:  # type: ignore[no-untyped-def]
+def nudge_codes(rng: random.Random, digest: str, count: int) -> str:
+    """The digest with ``count`` body codes moved up or down one step: distance ``count``."""
+    raw = bytearray(bytes.fromhex(digest[2:]))
+    for pos in rng.sample(range(128), count):
+        byte, shift = 3 + pos // 4, 2 * (pos % 4)
+        code = (raw[byte] >> shift) & 3
+        new = code + 1 if code == 0 else code - 1 if code == 3 else code + rng.choice((-1, 1))
+        raw[byte] = (raw[byte] & ~(3 << shift) & 0xFF) | (new << shift)
+    return "T1" + raw.hex().upper()
+
+
+def report(engine, index, brute, queries, radius, size) -> None:  # type: ignore[no-untyped-def]
     refs_of = np.arange(brute.size)
     # Brute force truth; spot-check its distances against tlsh.diff.
     start = time.perf_counter()
@@ -233,10 +253,6 @@ def report(engine, index, brute, queries, radius, size, inserted, insert_s, wher
     times_50.sort()
     times.sort()
     p = lambda xs, f: xs[min(len(xs) - 1, int(f * len(xs)))] * 1e3  # noqa: E731
-    print(f"\n## {size:,} digests")
-    print(f"insert: {inserted:,} digests in {insert_s:.1f} s = {inserted / insert_s:,.0f}/s "
-          f"(add_many, batches in one transaction each)")
-    print(f"database size (variant tables + indexes): {db_size(engine, where):,.0f} MiB")
     print(f"query near(d, {radius}): p50 {p(times_50, .5):.2f} ms, p99 {p(times_50, .99):.2f} ms, "
           f"mean {statistics.mean(times_50) * 1e3:.2f} ms over {len(queries)} queries")
     print(f"query near(d, 70): p50 {p(times, .5):.2f} ms, p99 {p(times, .99):.2f} ms")

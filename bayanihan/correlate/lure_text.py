@@ -28,7 +28,7 @@ _PLACEHOLDER_CHARS = frozenset("⟨⟩")
 _PLACEHOLDER_RE = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
 
 #: Shingle length per script: languages written without spaces carry more per character.
-SHINGLE_K = {"thai": 4, "lao": 4, "khmer": 4, "myanmar": 4, "cjk": 2, "other": 5}
+SHINGLE_K = {"thai": 3, "lao": 3, "khmer": 3, "myanmar": 3, "cjk": 2, "other": 4}
 
 _SCRIPT_RANGES = (
     ("thai", 0x0E00, 0x0E7F),

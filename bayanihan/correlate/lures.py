@@ -27,9 +27,10 @@ from bayanihan.correlate.tables_lures import EMBEDDING_BAND_BASE, lure, lure_ban
 if TYPE_CHECKING:
     from bayanihan.correlate.lure_embeddings import LureEmbedder
 
-NUM_PERM = 128
-#: LSH bands x rows per band; ``BANDS * ROWS == NUM_PERM``.
-BANDS, ROWS = 32, 4
+#: LSH bands x rows per band. 42 x 3 puts the LSH S-curve's midpoint near Jaccard 0.28: a
+#: pair at Jaccard 0.3 becomes a candidate with probability 0.68, at 0.4 with 0.93.
+BANDS, ROWS = 42, 3
+NUM_PERM = BANDS * ROWS
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
 _BAND_SALT = np.random.default_rng(0x1A5E).integers(1, 2**63, size=(BANDS, ROWS), dtype=np.uint64)
 #: At most this many candidates (most shared bands first) are verified per query.
@@ -100,7 +101,7 @@ class LureIndex:
     def __init__(
         self,
         *,
-        jaccard_threshold: float = 0.4,
+        jaccard_threshold: float = 0.3,
         embedder: LureEmbedder | None = None,
     ) -> None:
         self.jaccard_threshold = jaccard_threshold

@@ -63,8 +63,9 @@ def _swap(byte: int) -> int:
     return ((byte & 0x0F) << 4) | (byte >> 4)
 
 
-def _key_tables(order: tuple[int, ...] | None) -> tuple[tuple[int, ...], ...]:
-    """For each body byte and value: its four high bits placed at their layout positions."""
+def _key_table() -> tuple[tuple[int, ...], ...]:
+    """For each body byte and value: its four high bits at their positions in both layouts
+    (layout 0 in bits 0-127, the shuffled layout 1 in bits 128-255)."""
     tables = []
     for i in range(DIGEST_BYTES - 3):
         row = []
@@ -73,25 +74,23 @@ def _key_tables(order: tuple[int, ...] | None) -> tuple[tuple[int, ...], ...]:
             for k in range(4):
                 if (value >> (2 * k + 1)) & 1:
                     pos = 4 * i + k
-                    acc |= 1 << (order[pos] if order else pos)
+                    acc |= (1 << pos) | (1 << (128 + _SHUFFLE[pos]))
             row.append(acc)
         tables.append(tuple(row))
     return tuple(tables)
 
 
-_LAYOUTS = (_key_tables(None), _key_tables(_SHUFFLE))
+_TABLE = _key_table()
 _BAND_MASK = (1 << BAND_BITS) - 1
+_SHIFTS = tuple(BAND_BITS * j for j in range(KEY_COUNT))
 
 
 def band_keys(body: bytes) -> tuple[int, ...]:
     """The 16 band keys (16-bit ints) of a 32-byte TLSH body."""
-    keys: list[int] = []
-    for table in _LAYOUTS:
-        acc = 0
-        for i, value in enumerate(body):
-            acc |= table[i][value]
-        keys.extend((acc >> (BAND_BITS * j)) & _BAND_MASK for j in range(BANDS_PER_LAYOUT))
-    return tuple(keys)
+    acc = 0
+    for row, value in zip(_TABLE, body, strict=True):
+        acc |= row[value]
+    return tuple((acc >> shift) & _BAND_MASK for shift in _SHIFTS)
 
 
 def parse_digest(value: object, field: str = "tlsh") -> ParsedDigest:

@@ -9,12 +9,12 @@ Methods take the caller's ``Connection`` and never commit. Recall is not exact: 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import tlsh
-from sqlalchemy import Connection, and_, bindparam, or_, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bayanihan.correlate.tables_variants import KEY_COLUMNS, variant_digest, variant_object
@@ -30,6 +30,7 @@ __all__ = ["VariantBands", "VariantDigestError", "VariantIndex", "VariantMatch"]
 
 Band = Literal["auto", "review", "none"]
 _CHUNK = 500
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ class VariantMatch:
     band: Band
 
 
-def _near_statement(wrapped: bool):  # type: ignore[no-untyped-def]
+def _near_statement(wrapped: bool) -> Select[tuple[int, bytes, str]]:
     """One SELECT: digests sharing any band key, inside the log-length window, with objects."""
     lo, hi, lv = bindparam("lo"), bindparam("hi"), variant_digest.c.lvalue
     window = or_(lv >= lo, lv <= hi) if wrapped else lv.between(lo, hi)
@@ -81,13 +82,13 @@ _NEAR = _near_statement(False)
 _NEAR_WRAPPED = _near_statement(True)
 
 
-def _insert(conn: Connection, table):  # type: ignore[no-untyped-def]
+def _insert(conn: Connection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """INSERT ... ON CONFLICT DO NOTHING for the connection's dialect."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
 
 
-def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:  # type: ignore[type-arg]
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

@@ -24,7 +24,7 @@ from bayanihan.store.schema import stix_objects
 
 try:  # the fast validator with the OASIS validator's verdicts
     from bayanihan.model.validation import validate as _validate
-except Exception:  # noqa: BLE001 TEMPORARY until model/validation.py lands
+except Exception:
     _validate = None
 
 

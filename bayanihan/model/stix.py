@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from datetime import UTC, datetime
 
 #: STIX 2.1 cyber-observable types (they carry no created_by_ref/created/modified).
@@ -55,10 +56,11 @@ def format_ms(us: int) -> str:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@lru_cache(maxsize=8192)
 def parse_us(text: str) -> int:
     """A STIX/RFC 3339 timestamp (``Z`` or an offset) -> microseconds since the epoch.
 
-    Raises ValueError naming the problem.
+    Raises ValueError naming the problem. Cached: bulk imports repeat timestamps.
     """
     if not isinstance(text, str) or len(text) < 20:
         raise ValueError(f"not a timestamp: {text!r}")

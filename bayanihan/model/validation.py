@@ -56,12 +56,8 @@ FAST_TYPES = frozenset(
     }
 )  # fmt: skip
 _SCHEMAS: dict[str, Check] = {t: c for t in FAST_TYPES if (c := compile_type(t)) is not None}
-_TIMESTAMPS = {
-    t: ("created", "modified", *enums.TIMESTAMP_PROPERTIES.get(t, ())) for t in FAST_TYPES
-}
-_ORDERS = {
-    t: (("modified", "ge", "created"), *enums.TIMESTAMP_COMPARE.get(t, ())) for t in FAST_TYPES
-}
+_TIMESTAMPS = {t: ("created", "modified", *enums.TIMESTAMP_PROPERTIES.get(t, ())) for t in FAST_TYPES}
+_ORDERS = {t: (("modified", "ge", "created"), *enums.TIMESTAMP_COMPARE.get(t, ())) for t in FAST_TYPES}
 _LANG_CODES = frozenset(enums.LANG_CODES)
 _DEFER_PROPERTIES = ("granular_markings", "cpe")  # MUST checks left to the validator
 
@@ -82,7 +78,9 @@ def _instant(match: re.Match[str]) -> tuple[int, ...] | None:
             int(digits.ljust(6, "0")) if len(digits) <= 6 else 0)  # fmt: skip
 
 
-def _in_order(later: str, op: str, earlier: str, instants: dict[str, tuple[int, ...]]) -> bool:
+def _in_order(
+    obj: dict[str, Any], later: str, op: str, earlier: str, instants: dict[str, tuple[int, ...]]
+) -> bool:
     """The validator's `compare`: datetimes when strptime reads both (<= 6 digits), else text."""
     a, b = instants.get(later), instants.get(earlier)
     if a is None or b is None:
@@ -90,7 +88,7 @@ def _in_order(later: str, op: str, earlier: str, instants: dict[str, tuple[int, 
     if a[4] <= 6 and b[4] <= 6:
         left, right = (a[0], a[1], a[2], a[3], a[5]), (b[0], b[1], b[2], b[3], b[5])
     else:
-        left, right = later, earlier  # type: ignore[assignment]
+        left, right = obj[later], obj[earlier]
     return left >= right if op == "ge" else left > right
 
 
@@ -124,9 +122,7 @@ def _fast_accept(obj: Any) -> bool:
                 return False
             instants[prop] = instant
     for later, op, earlier in _ORDERS[obj_type]:
-        if later in obj and earlier in obj and not _in_order(
-            obj[later], op, obj[earlier], instants
-        ):
+        if later in obj and earlier in obj and not _in_order(obj, later, op, earlier, instants):
             return False
     if "lang" in obj and obj["lang"] not in _LANG_CODES:
         return False
@@ -176,9 +172,7 @@ def _validator_problems(obj: Any) -> list[Problem]:
         return [Problem("", f"not valid STIX 2.1 (the validator failed: {exc!r})")]
     if result.is_valid:
         return []
-    return [_problem(obj, error.message) for error in result.errors] or [
-        Problem("", "not valid STIX 2.1")
-    ]
+    return [_problem(obj, error.message) for error in result.errors] or [Problem("", "not valid STIX 2.1")]
 
 
 def validate(obj: Any) -> list[Problem]:

@@ -105,7 +105,10 @@ def _parsed_problems(pattern: str, version: str) -> tuple[str, ...]:
         "pattern": pattern,
         "pattern_version": version,
     }
-    return tuple(error.message for error in validator_pattern_check(instance, _OPTIONS))
+    try:
+        return tuple(error.message for error in validator_pattern_check(instance, _OPTIONS))
+    except Exception as exc:  # stix2-patterns fails on some input, e.g. an empty pattern
+        return (f"Pattern failed to validate: the parser failed ({exc!r}).",)
 
 
 def pattern_problems(pattern: str, version: str = "2.1") -> tuple[str, ...]:

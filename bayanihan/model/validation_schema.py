@@ -26,6 +26,12 @@ _ANNOTATIONS = frozenset(
     {"$id", "$schema", "title", "description", "definitions", "$comment", "examples", "default"}
 )
 _FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
+_OBJECT_KEYWORDS = _ANNOTATIONS | {
+    "type", "properties", "patternProperties", "additionalProperties", "required", "allOf", "$ref",
+}  # fmt: skip
+_STRING_KEYWORDS = _ANNOTATIONS | {"type", "pattern", "minLength", "maxLength", "$ref", "allOf"}
+_ARRAY_KEYWORDS = _ANNOTATIONS | {"type", "minItems", "items", "$ref", "allOf"}
+_TYPE_ONLY = frozenset({"type", "minItems", "title", "description"})
 _NAME_CACHE_LIMIT = 50_000
 
 
@@ -58,7 +64,87 @@ def _all(checks: list[Check]) -> Check:
     if len(checks) == 2:
         first, second = checks
         return lambda v: first(v) and second(v)
-    return lambda v: all(c(v) for c in checks)
+    frozen = tuple(checks)
+
+    def every(v: Any) -> bool:
+        for check in frozen:  # noqa: SIM110 (faster than all() here)
+            if not check(v):
+                return False
+        return True
+
+    return every
+
+
+def _type_union(schema: dict[str, Any]) -> Check | None:
+    """A fast check for `type` alone or `anyOf` branches that each name a type (+ minItems)."""
+    branches = schema.get("anyOf") if set(schema) <= {"anyOf", "title", "description"} else None
+    if branches is None:
+        branches = [schema]
+    if not all(set(b) <= _TYPE_ONLY and isinstance(b.get("type"), str) for b in branches):
+        return None
+    names = {b["type"] for b in branches}
+    if any(b.get("minItems") is not None and b["type"] != "array" for b in branches):
+        return None
+    exact: set[type] = set()
+    for name, py_types in (
+        ("string", (str,)),
+        ("boolean", (bool,)),
+        ("object", (dict,)),
+        ("null", (type(None),)),
+        ("integer", (int,)),
+        ("number", (int, float)),
+    ):
+        if name in names:
+            exact.update(py_types)
+    list_min = min((b.get("minItems", 0) for b in branches if b["type"] == "array"), default=None)
+    float_if_whole = "integer" in names and "number" not in names
+    known = frozenset(exact)
+    fallback = _generic_type_union(names, list_min)
+
+    def check(v: Any) -> bool:
+        t = type(v)
+        if t in known:
+            return True
+        if t is list:
+            return list_min is not None and len(v) >= list_min
+        if t is float:
+            return float_if_whole and v.is_integer()
+        if t in _PLAIN_JSON:
+            return False
+        return fallback(v)  # a subclass of a JSON type: decide the slow way
+
+    return check
+
+
+_PLAIN_JSON = frozenset({str, bool, dict, type(None), int, float, list})
+
+
+def _generic_type_union(names: set[str], list_min: int | None) -> Check:
+    def check(v: Any) -> bool:
+        return any(_TYPE_TESTS[name](v) and (name != "array" or len(v) >= (list_min or 0)) for name in names)
+
+    return check
+
+
+def _string(parts: list[tuple[dict[str, Any], Path]]) -> Check:
+    """A string schema (type, patterns, lengths, enum) as one check."""
+    searches = tuple(re.compile(part["pattern"]).search for part, _ in parts if "pattern" in part)
+    least = max((part.get("minLength", 0) for part, _ in parts), default=0)
+    most = min((part.get("maxLength", 1 << 62) for part, _ in parts), default=1 << 62)
+    enums = [frozenset(part["enum"]) for part, _ in parts if "enum" in part]
+    allowed = frozenset.intersection(*enums) if enums else None
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, str) or not least <= len(v) <= most:
+            return False
+        if allowed is not None and v not in allowed:
+            return False
+        for search in searches:  # noqa: SIM110 (faster than all() here)
+            if search(v) is None:
+                return False
+        return True
+
+    return check
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -80,14 +166,117 @@ class _Compiler:
         if key not in self._refs:
             slot: list[Check] = []
             self._refs[key] = lambda v: slot[0](v)  # placeholder for recursive references
-            node: Any = self._files.setdefault(path, _load(path))
-            for part in filter(None, pointer.split("/")):
-                node = node[part]
+            _, node = self._resolve("#" + pointer, path)
             slot.append(self.compile(node, path))
             self._refs[key] = slot[0]
         return self._refs[key]
 
     def compile(self, schema: dict[str, Any], base: Path) -> Check:
+        parts = self._flatten(schema, base)
+        types = {part.get("type") for part, _ in parts} - {None}
+        if types == {"object"}:
+            return self._object(parts)
+        if types == {"string"} and all(set(part) <= _STRING_KEYWORDS for part, _ in parts):
+            return _string(parts)
+        if types == {"array"} and all(set(part) <= _ARRAY_KEYWORDS for part, _ in parts):
+            return self._array(parts)
+        simple = _type_union(schema)
+        if simple is not None:
+            return simple
+        return self._generic(schema, base)
+
+    def _flatten(self, schema: dict[str, Any], base: Path) -> list[tuple[dict[str, Any], Path]]:
+        """The schema and the `allOf` / `$ref` subschemas that apply to the same instance."""
+        parts = [(schema, base)]
+        for sub in schema.get("allOf", ()):
+            parts += self._flatten(sub, base)
+        if "$ref" in schema:
+            path, node = self._resolve(schema["$ref"], base)
+            parts += self._flatten(node, path)
+        return parts
+
+    def _resolve(self, ref: str, base: Path) -> tuple[Path, Any]:
+        target, _, pointer = ref.partition("#")
+        path = (base.parent / target).resolve() if target else base
+        node: Any = self._files.setdefault(path, _load(path))
+        for part in filter(None, pointer.split("/")):
+            node = node[part]
+        return path, node
+
+    def _object(self, parts: list[tuple[dict[str, Any], Path]]) -> Check:
+        """An object schema, flattened: the checks for each property name are found once."""
+        required: set[str] = set()
+        scopes: list[tuple[dict[str, Check], list[tuple[Any, Check]], Check | None]] = []
+        whole: list[Check] = []
+        for schema, base in parts:
+            required.update(schema.get("required", ()))
+            named = {k: self.compile(sub, base) for k, sub in schema.get("properties", {}).items()}
+            patterns = [
+                (re.compile(p).search, self.compile(sub, base))
+                for p, sub in schema.get("patternProperties", {}).items()
+            ]
+            extra = schema.get("additionalProperties")
+            additional = None
+            if extra is not None:
+                additional = (lambda v: False) if extra is False else self.compile(extra, base)
+            if named or patterns or additional is not None:
+                scopes.append((named, patterns, additional))
+            rest = {k: v for k, v in schema.items() if k not in _OBJECT_KEYWORDS}
+            if rest:
+                whole.append(self._generic(rest, base))
+        needed = frozenset(required)
+        rest_check = _all(whole)
+        per_name: dict[str, tuple[Check, ...]] = {}
+
+        def checks_for(name: str) -> tuple[Check, ...]:
+            found: list[Check] = []
+            for named, patterns, additional in scopes:
+                matched = False
+                if name in named:
+                    found.append(named[name])
+                    matched = True
+                for search, check in patterns:
+                    if search(name):
+                        found.append(check)
+                        matched = True
+                if not matched and additional is not None:
+                    found.append(additional)
+            if len(per_name) > _NAME_CACHE_LIMIT:
+                per_name.clear()
+            per_name[name] = result = tuple(found)
+            return result
+
+        def check(v: Any) -> bool:
+            if not isinstance(v, dict) or not needed.issubset(v.keys()):
+                return False
+            for name, value in v.items():
+                subs = per_name.get(name)
+                if subs is None:
+                    subs = checks_for(name)
+                for sub in subs:
+                    if not sub(value):
+                        return False
+            return rest_check(v)
+
+        return check
+
+    def _array(self, parts: list[tuple[dict[str, Any], Path]]) -> Check:
+        """An array schema: type, minItems and one items schema, as one loop."""
+        least = max((part.get("minItems", 0) for part, _ in parts), default=0)
+        items = [self.compile(part["items"], base) for part, base in parts if "items" in part]
+        item = _all(items)
+
+        def check(v: Any) -> bool:
+            if not isinstance(v, list) or len(v) < least:
+                return False
+            for element in v:  # noqa: SIM110 (faster than all() here)
+                if not item(element):
+                    return False
+            return True
+
+        return check
+
+    def _generic(self, schema: dict[str, Any], base: Path) -> Check:
         checks: list[Check] = []
         for keyword, arg in schema.items():
             if keyword in _ANNOTATIONS or keyword in ("then", "else"):
@@ -102,6 +291,10 @@ class _Compiler:
         target, _, pointer = ref.partition("#")
         path = (base.parent / target).resolve() if target else base
         return self._ref(path, pointer)
+
+    def _kw_anyOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
+        checks = [self.compile(s, base) for s in subs]
+        return lambda v: any(c(v) for c in checks)
 
     def _kw_type(self, name: str, schema: dict[str, Any], base: Path) -> Check:
         return _TYPE_TESTS[name]
@@ -151,7 +344,8 @@ class _Compiler:
         return lambda v: not isinstance(v, list) or any(map(check, v))
 
     def _kw_required(self, names: list[str], schema: dict[str, Any], base: Path) -> Check:
-        return lambda v: not isinstance(v, dict) or all(n in v for n in names)
+        needed = frozenset(names)
+        return lambda v: not isinstance(v, dict) or needed.issubset(v.keys())
 
     def _kw_properties(self, props: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
         compiled = [(name, self.compile(sub, base)) for name, sub in props.items()]
@@ -159,16 +353,11 @@ class _Compiler:
         def check(v: Any) -> bool:
             if not isinstance(v, dict):
                 return True
-            for name, sub in compiled:
-                if name in v and not sub(v[name]):
-                    return False
-            return True
+            return all(sub(v[name]) for name, sub in compiled if name in v)
 
         return check
 
-    def _kw_patternProperties(
-        self, props: dict[str, Any], schema: dict[str, Any], base: Path
-    ) -> Check:
+    def _kw_patternProperties(self, props: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
         compiled = [(re.compile(p).search, self.compile(sub, base)) for p, sub in props.items()]
         matches: dict[str, tuple[Check, ...]] = {}  # memo: property name -> subschemas
 
@@ -220,15 +409,25 @@ class _Compiler:
     def _kw_allOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
         return _all([self.compile(s, base) for s in subs])
 
-    def _kw_anyOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
-        checks = [self.compile(s, base) for s in subs]
-        return lambda v: any(c(v) for c in checks)
-
     def _kw_oneOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
         checks = [self.compile(s, base) for s in subs]
-        return lambda v: sum(1 for c in checks if c(v)) == 1
+
+        def exactly_one(v: Any) -> bool:
+            passed = 0
+            for check in checks:
+                if check(v):
+                    passed += 1
+                    if passed > 1:
+                        return False
+            return passed == 1
+
+        return exactly_one
 
     def _kw_not(self, sub: dict[str, Any], schema: dict[str, Any], base: Path) -> Check:
+        branches = sub.get("anyOf", ()) if set(sub) == {"anyOf"} else ()
+        if branches and all(set(b) == {"required"} for b in branches):
+            groups = tuple(frozenset(b["required"]) for b in branches)  # "none of these keys"
+            return lambda v: isinstance(v, dict) and not any(g.issubset(v.keys()) for g in groups)
         check = self.compile(sub, base)
         return lambda v: not check(v)
 

@@ -110,7 +110,8 @@ def status(netns_requested: bool) -> dict[str, Any]:
     netns = netns_requested and network_namespace_available()
     return {
         "network_namespace": netns,
-        "network": "none (private network namespace)" if netns else "host network",
+        "network": "none (private network namespace)" if netns else
+        "host network; Python tools refused by audit hook only",
         "python_audit_hook": True,
         "runs_as_uid": os.geteuid(),
         "nproc_enforced": os.geteuid() != 0,

@@ -46,7 +46,8 @@ class ToolProcess:
         self.proc = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, pass_fds=(ev_write,), cwd=self.workdir,
-            env=clean_env(self.workdir, pythonpath, ev_write, env),
+            env=clean_env(self.workdir, pythonpath, ev_write,
+                          {"BAYANIHAN_SANDBOX_BLOCK_NET": "0" if netns else "1", **(env or {})}),
             preexec_fn=preexec(limits, netns), start_new_session=True,
         )
         os.close(ev_write)

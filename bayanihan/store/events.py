@@ -14,7 +14,10 @@ import orjson
 from sqlalchemy import Connection, select
 
 from bayanihan.model.stix import now_us
+from bayanihan.store.bulk import insert_rows
 from bayanihan.store.schema import events
+
+COLUMNS = ("kind", "at_us", "object_id", "author_org", "tlp", "audience", "payload")
 
 
 def append_events(conn: Connection, items: Sequence[dict[str, Any]]) -> None:
@@ -22,11 +25,10 @@ def append_events(conn: Connection, items: Sequence[dict[str, Any]]) -> None:
     if not items:
         return
     at = now_us()
-    conn.execute(events.insert(), [
-        {"kind": e["kind"], "at_us": at, "object_id": e.get("object_id"),
-         "author_org": e.get("author_org"), "tlp": e["tlp"],
-         "audience": orjson.dumps(e["audience"]).decode() if e.get("audience") is not None else None,
-         "payload": orjson.dumps(e.get("payload", {})).decode()}
+    insert_rows(conn, events, COLUMNS, [
+        (e["kind"], at, e.get("object_id"), e.get("author_org"), e["tlp"],
+         orjson.dumps(e["audience"]).decode() if e.get("audience") is not None else None,
+         orjson.dumps(e.get("payload", {})).decode())
         for e in items
     ])
 

@@ -13,10 +13,11 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, ColumnElement, and_, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, func, select, update
 
 from bayanihan.model.stix import is_sco, now_us, parse_us, version_of
-from bayanihan.model.tlp import TLP, tlp_of, DEFAULT_TLP
+from bayanihan.model.tlp import DEFAULT_TLP, TLP, tlp_of
+from bayanihan.store.bulk import insert_rows
 from bayanihan.store.events import append_events
 from bayanihan.store.schema import object_audience, stix_objects
 
@@ -80,6 +81,13 @@ def _existing(conn: Connection, ids: Sequence[str]) -> dict[str, list[Any]]:
     return found
 
 
+OBJECT_COLUMNS = ("id", "type", "spec_version", "version", "version_us", "date_added", "author_org",
+                  "tlp", "audience", "is_latest", "is_first", "revoked", "body")
+VERSION_US, DATE_ADDED, AUDIENCE, IS_LATEST, IS_FIRST, BODY = (4, 5, 8, 9, 10, 12)
+assert [OBJECT_COLUMNS[i] for i in (VERSION_US, DATE_ADDED, AUDIENCE, IS_LATEST, IS_FIRST, BODY)] == [
+    "version_us", "date_added", "audience", "is_latest", "is_first", "body"]
+
+
 def store_versions(conn: Connection, versions: Sequence[NewVersion], event_kind: str = "object.stored",
                    ) -> list[NewVersion]:
     """Store ``versions`` in the caller's write transaction; set each one's outcome.
@@ -87,114 +95,94 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion], event_kind:
     The same (id, version) with the same content is a duplicate (not stored twice);
     with different content it is a conflict (versions are immutable). Objects with no
     ``modified``/``created`` (observables) get a new version only when their content
-    changes.
+    changes. A later version of an SDO/SRO must come from the organisation that wrote
+    the earlier ones.
     """
     ids = list(dict.fromkeys(v.id for v in versions))
     existing = _existing(conn, ids)
     base = max(now_us(), last_date_added(conn) + 1)
-    rows: list[dict[str, Any]] = []
-    newest: dict[str, int] = {}
-    oldest: dict[str, int] = {}
-    seen_in_batch: dict[tuple[str, int], NewVersion] = {}
-    bodies: dict[str, set[str]] = {}
+    rows: list[list[Any]] = []
+    batch: dict[str, list[list[Any]]] = {}  # id -> rows of this batch
     for v in versions:
-        prior = existing.get(v.id, [])
+        vid = v.id
+        prior = existing.get(vid, ())
+        mine = batch.get(vid, ())
         if v.version_us == 0:  # no version timestamp: content decides
-            known = bodies.setdefault(v.id, {r.body for r in prior})
-            if v.body in known:
+            if any(r.body == v.body for r in prior) or any(r[BODY] == v.body for r in mine):
                 v.outcome = Outcome.DUPLICATE
                 continue
-            known.add(v.body)
             v.version_us = base + len(rows)
-        owner = next((r.author_org for r in prior if r.author_org), None)
-        if owner and v.author_org and owner != v.author_org and not is_sco(v.type):
-            v.outcome = Outcome.CONFLICT
-            v.reason = f"{v.id} belongs to organisation {owner}; only it can add versions"
-            continue
-        key = (v.id, v.version_us)
-        clash = next((r for r in prior if r.version_us == v.version_us), None) or seen_in_batch.get(key)
+        if prior:
+            owner = next((r.author_org for r in prior if r.author_org), None)
+            if owner and v.author_org and owner != v.author_org and not is_sco(v.type):
+                v.outcome = Outcome.CONFLICT
+                v.reason = f"{vid} belongs to organisation {owner}; only it can add versions"
+                continue
+        clash = next((r.body for r in prior if r.version_us == v.version_us), None)
+        if clash is None:
+            clash = next((r[BODY] for r in mine if r[VERSION_US] == v.version_us), None)
         if clash is not None:
-            if clash.body == v.body:
+            if clash == v.body:
                 v.outcome = Outcome.DUPLICATE
             else:
                 v.outcome = Outcome.CONFLICT
                 v.reason = "this version exists already with different content (versions are immutable)"
             continue
-        seen_in_batch[key] = v
         v.date_added = base + len(rows)
         v.outcome = Outcome.STORED
-        top = max([r.version_us for r in prior] + [newest.get(v.id, -1)])
-        bottom = min([r.version_us for r in prior] + [oldest.get(v.id, 1 << 62)])
-        rows.append({
-            "id": v.id, "type": v.type, "spec_version": str(v.obj.get("spec_version", "2.1")),
-            "version": version_of(v.obj), "version_us": v.version_us, "date_added": v.date_added,
-            "author_org": v.author_org, "tlp": v.tlp.value,
-            "audience": orjson.dumps(v.audience).decode() if v.audience is not None else None,
-            "is_latest": v.version_us > top, "is_first": v.version_us < bottom,
-            "revoked": bool(v.obj.get("revoked", False)), "body": v.body,
-        })
-        newest[v.id] = max(newest.get(v.id, -1), v.version_us)
-        oldest[v.id] = min(oldest.get(v.id, 1 << 62), v.version_us)
+        obj = v.obj
+        if prior or mine:
+            older = [r.version_us for r in prior] + [r[VERSION_US] for r in mine]
+            latest, first = v.version_us > max(older), v.version_us < min(older)
+            for r in mine:  # a version earlier in this batch loses its flag to this one
+                r[IS_LATEST] = r[IS_LATEST] and not latest
+                r[IS_FIRST] = r[IS_FIRST] and not first
+        else:
+            latest = first = True
+        row = [vid, obj["type"], obj.get("spec_version", "2.1"), version_of(obj), v.version_us,
+               v.date_added, v.author_org, v.tlp.value,
+               orjson.dumps(v.audience).decode() if v.audience is not None else None,
+               latest, first, bool(obj.get("revoked", False)), v.body]
+        batch.setdefault(vid, []).append(row)
+        rows.append(row)
     if not rows:
         return list(versions)
-    _fix_flags(rows)
-    _demote(conn, existing, newest, oldest)
-    with_audience = [r for r in rows if r["audience"] is not None]
-    conn.execute(stix_objects.insert(), rows)
+    _demote(conn, existing, batch)
+    insert_rows(conn, stix_objects, OBJECT_COLUMNS, rows)
+    with_audience = [r for r in rows if r[AUDIENCE] is not None]
     if with_audience:
-        added = {r["date_added"] for r in with_audience}
+        added = [r[DATE_ADDED] for r in with_audience]
         pks = dict(conn.execute(
             select(stix_objects.c.date_added, stix_objects.c.pk)
-            .where(stix_objects.c.date_added.in_(sorted(added)))
+            .where(stix_objects.c.date_added.between(min(added), max(added)))
         ).all())
-        conn.execute(object_audience.insert(), [
-            {"object_pk": pks[r["date_added"]], "org": org}
-            for r in with_audience for org in orjson.loads(r["audience"])
+        insert_rows(conn, object_audience, ("object_pk", "org"), [
+            (pks[r[DATE_ADDED]], org) for r in with_audience for org in orjson.loads(r[AUDIENCE])
         ])
-    stored = [v for v in versions if v.outcome is Outcome.STORED]
     append_events(conn, [
         {"kind": "object.revoked" if v.obj.get("revoked") else event_kind, "object_id": v.id,
          "author_org": v.author_org, "tlp": v.tlp.value, "audience": v.audience,
          "payload": {"id": v.id, "type": v.type, "version": version_of(v.obj),
                      "date_added": v.date_added}}
-        for v in stored
+        for v in versions if v.outcome is Outcome.STORED
     ])
     return list(versions)
 
 
-def _fix_flags(rows: list[dict[str, Any]]) -> None:
-    """Within one batch only the newest/oldest version of an id keeps the flag."""
-    best: dict[str, dict[str, Any]] = {}
-    first: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        if r["is_latest"]:
-            if r["id"] in best and best[r["id"]]["version_us"] > r["version_us"]:
-                r["is_latest"] = False
-            else:
-                if r["id"] in best:
-                    best[r["id"]]["is_latest"] = False
-                best[r["id"]] = r
-        if r["is_first"]:
-            if r["id"] in first and first[r["id"]]["version_us"] < r["version_us"]:
-                r["is_first"] = False
-            else:
-                if r["id"] in first:
-                    first[r["id"]]["is_first"] = False
-                first[r["id"]] = r
-
-
-def _demote(conn: Connection, existing: dict[str, list[Any]], newest: dict[str, int],
-            oldest: dict[str, int]) -> None:
-    latest_pks = [r.pk for i, top in newest.items() for r in existing.get(i, ())
-                  if r.is_latest and r.version_us < top]
-    first_pks = [r.pk for i, low in oldest.items() for r in existing.get(i, ())
-                 if r.is_first and r.version_us > low]
+def _demote(conn: Connection, existing: dict[str, list[Any]],
+            batch: dict[str, list[list[Any]]]) -> None:
+    """Stored versions stop being latest/first when this batch brings a newer/older one."""
+    latest_pks, first_pks = [], []
+    for vid, rows in batch.items():
+        for r in existing.get(vid, ()):
+            if r.is_latest and any(n[IS_LATEST] for n in rows):
+                latest_pks.append(r.pk)
+            if r.is_first and any(n[IS_FIRST] for n in rows):
+                first_pks.append(r.pk)
     if latest_pks:
-        conn.execute(update(stix_objects).where(stix_objects.c.pk == bindparam("p"))
-                     .values(is_latest=False), [{"p": p} for p in latest_pks])
+        conn.execute(update(stix_objects).where(stix_objects.c.pk.in_(latest_pks)).values(is_latest=False))
     if first_pks:
-        conn.execute(update(stix_objects).where(stix_objects.c.pk == bindparam("p"))
-                     .values(is_first=False), [{"p": p} for p in first_pks])
+        conn.execute(update(stix_objects).where(stix_objects.c.pk.in_(first_pks)).values(is_first=False))
 
 
 def store_hub_object(conn: Connection, obj: dict[str, Any], author_org: str | None) -> NewVersion:

@@ -95,9 +95,8 @@ def add(
         raise InvalidInput("organisation name must not be empty", ["name"])
     if get(conn, code) is not None:
         raise Conflict(f"organisation {code} exists already", ["code"])
-    if kind is OrgKind.DOWNSTREAM:
-        if not parent:
-            raise InvalidInput("a downstream organisation needs --parent (its member)", ["parent"])
+    if kind is OrgKind.DOWNSTREAM and not parent:
+        raise InvalidInput("a downstream organisation needs --parent (its member)", ["parent"])
     if parent:
         parent = parent.upper()
         parent_org = get(conn, parent)

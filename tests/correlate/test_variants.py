@@ -6,6 +6,8 @@ import importlib
 import os
 import random
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -31,6 +33,7 @@ MIGRATION = importlib.import_module(
     "bayanihan.store.migrations.versions.variants_0001_tlsh_index"
 )
 MY_TABLES = {"variant_digest", "variant_object"}
+Corpus = tuple[list[list[str]], list[str]]
 
 
 def _migrate(engine: sa.Engine) -> None:
@@ -39,7 +42,7 @@ def _migrate(engine: sa.Engine) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.Engine]:  # type: ignore[no-untyped-def]
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
     """A fresh database with the variant tables made by the migration."""
     if request.param == "sqlite":
         eng = sa.create_engine(f"sqlite:///{tmp_path / 'hub.db'}")
@@ -68,7 +71,7 @@ def engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[sa.Engine]:  # 
 
 
 @pytest.fixture(scope="module")
-def corpus() -> tuple[list[list[str]], list[str]]:
+def corpus() -> Corpus:
     """Eight mutated families (real TLSH of generated blobs) and 3000 unrelated digests."""
     rng = random.Random(20261127)
     families = [family_digests(rng, 7) for _ in range(8)]
@@ -76,7 +79,7 @@ def corpus() -> tuple[list[list[str]], list[str]]:
     return families, background
 
 
-def _load(engine: sa.Engine, corpus, index: VariantIndex) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _load(engine: sa.Engine, corpus: Corpus, index: VariantIndex) -> dict[str, str]:
     families, background = corpus
     refs = {f"file--bg-{i}": d for i, d in enumerate(background)}
     for f, fam in enumerate(families):
@@ -90,7 +93,7 @@ def _count(conn: sa.Connection, table: sa.Table) -> int:
     return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
-def test_family_members_found_with_exact_distance_and_band(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+def test_family_members_found_with_exact_distance_and_band(engine: sa.Engine, corpus: Corpus) -> None:
     index = VariantIndex()
     refs = _load(engine, corpus, index)
     families, _ = corpus
@@ -113,7 +116,7 @@ def test_family_members_found_with_exact_distance_and_band(engine, corpus) -> No
     assert found / truth >= 0.95, f"recall within 50: {found}/{truth}"
 
 
-def test_bands_are_settings(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+def test_bands_are_settings(engine: sa.Engine, corpus: Corpus) -> None:
     tight = VariantIndex(VariantBands(auto_link=5, review=20, never_above=40))
     _load(engine, corpus, tight)
     families, _ = corpus
@@ -127,7 +130,7 @@ def test_bands_are_settings(engine, corpus) -> None:  # type: ignore[no-untyped-
         VariantBands(auto_link=50, review=40)
 
 
-def test_unrelated_digest_finds_nothing(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+def test_unrelated_digest_finds_nothing(engine: sa.Engine, corpus: Corpus) -> None:
     index = VariantIndex()
     refs = _load(engine, corpus, index)
     stranger = family_digests(random.Random(99), 1)[0]
@@ -136,14 +139,18 @@ def test_unrelated_digest_finds_nothing(engine, corpus) -> None:  # type: ignore
         assert index.near(conn, stranger, 100) == []
 
 
-def test_log_length_window_follows_the_distance(engine) -> None:  # type: ignore[no-untyped-def]
+def _with_lvalue(digest: str, lvalue: int) -> str:
+    """The same digest with another log-length byte (written nibble-swapped)."""
+    raw = parse_digest(digest).raw
+    swapped = ((lvalue & 0x0F) << 4) | (lvalue >> 4)
+    return "T1" + (raw[:1] + bytes([swapped]) + raw[2:]).hex().upper()
+
+
+def test_log_length_window_follows_the_distance(engine: sa.Engine) -> None:
     """A copy differing only in log-length by 2 costs 24: found at 30, not at 23."""
     index = VariantIndex()
     original = random_digest(random.Random(5))
-    parsed = parse_digest(original)
-    lvalue = (parsed.lvalue + 2) % 256
-    swapped = ((lvalue & 0x0F) << 4) | (lvalue >> 4)
-    longer = "T1" + (parsed.raw[:1] + bytes([swapped]) + parsed.raw[2:]).hex().upper()
+    longer = _with_lvalue(original, (parse_digest(original).lvalue + 2) % 256)
     assert tlsh.diff(original, longer) == 24
     with engine.begin() as conn:
         index.add(conn, "file--longer", longer)
@@ -153,7 +160,19 @@ def test_log_length_window_follows_the_distance(engine) -> None:  # type: ignore
         assert index.near(conn, original, 23) == []
 
 
-def test_rows_roll_back_with_the_callers_transaction(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+def test_log_length_window_wraps_around_255(engine: sa.Engine) -> None:
+    """TLSH compares log-lengths modulo 256: 255 and 1 are two steps apart."""
+    index = VariantIndex()
+    base = random_digest(random.Random(6))
+    high, low, far = (_with_lvalue(base, lv) for lv in (255, 1, 128))
+    with engine.begin() as conn:
+        index.add_many(conn, [("file--low", low), ("file--far", far)])
+        assert [(m.object_ref, m.distance) for m in index.near(conn, high, 30)] == [
+            ("file--low", 24)
+        ]
+
+
+def test_rows_roll_back_with_the_callers_transaction(engine: sa.Engine, corpus: Corpus) -> None:
     index = VariantIndex()
     member = corpus[0][0][0]
     with engine.connect() as conn:
@@ -165,7 +184,7 @@ def test_rows_roll_back_with_the_callers_transaction(engine, corpus) -> None:  #
         assert _count(conn, variant_digest) == _count(conn, variant_object) == 0
 
 
-def test_digest_stored_once_and_add_is_idempotent(engine, corpus) -> None:  # type: ignore[no-untyped-def]
+def test_digest_stored_once_and_add_is_idempotent(engine: sa.Engine, corpus: Corpus) -> None:
     index = VariantIndex()
     member = corpus[0][0][0]
     with engine.begin() as conn:
@@ -192,7 +211,9 @@ def test_digest_stored_once_and_add_is_idempotent(engine, corpus) -> None:  # ty
         (12345, "expected a string"),
     ],
 )
-def test_invalid_digest_rejected_and_batch_not_stored(engine, corpus, bad, reason) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_digest_rejected_and_batch_not_stored(
+    engine: sa.Engine, corpus: Corpus, bad: object, reason: str
+) -> None:
     index = VariantIndex()
     good = corpus[0][0][0]
     with engine.begin() as conn:
@@ -204,11 +225,11 @@ def test_invalid_digest_rejected_and_batch_not_stored(engine, corpus, bad, reaso
             index.near(conn, bad, 30)  # type: ignore[arg-type]
 
 
-def test_migration_matches_table_definitions(engine) -> None:  # type: ignore[no-untyped-def]
+def test_migration_matches_table_definitions(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
 
-    def table_of(diff) -> str | None:  # type: ignore[no-untyped-def]
+    def table_of(diff: Any) -> str | None:
         item = diff[0] if isinstance(diff, list) else diff
         for part in item[1:]:
             name = getattr(part, "name", None)
@@ -233,3 +254,21 @@ def test_digest_text_round_trips_and_small_code_steps_keep_keys(raw: bytes) -> N
     # Codes moving 0<->1 or 2<->3 (distance 1 each) leave every band key unchanged.
     nudged = raw[:3] + bytes(b ^ 0x55 for b in raw[3:])
     assert parse_digest("T1" + nudged.hex()).keys == parsed.keys
+
+
+@given(
+    st.binary(min_size=35, max_size=35),
+    st.sets(st.integers(min_value=0, max_value=127), max_size=7),
+)
+def test_up_to_seven_median_crossings_always_share_a_key(raw: bytes, moved: set[int]) -> None:
+    """Bodies differing in at most 7 codes' high bit share a key in each layout (pigeonhole),
+    so such a variant is always a candidate."""
+    body = bytearray(raw[3:])
+    for pos in moved:
+        body[pos // 4] ^= 2 << (2 * (pos % 4))  # code 0<->2 or 1<->3: crosses the median
+    a = parse_digest("T1" + raw.hex()).keys
+    b = parse_digest("T1" + (raw[:3] + bytes(body)).hex()).keys
+    half = len(a) // 2
+    assert any(x == y for x, y in zip(a[:half], b[:half], strict=True))
+    assert any(x == y for x, y in zip(a[half:], b[half:], strict=True))
+    assert (a == b) == (not moved)

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from .observable import ObservableError
+from .observable import ObservableError, scan
 from .refang import refang
 
 __all__ = ["canonical_ip", "find_ips"]
@@ -41,12 +41,5 @@ def canonical_ip(text: str) -> tuple[str, str]:
 
 def find_ips(text: str) -> Iterator[tuple[str, str, int, int]]:
     """Yield (canonical, kind, start, end) for IPv4/IPv6 addresses and networks in text."""
-    for pattern in (_IPV4, _IPV6):
-        for match in pattern.finditer(text):
-            if match.group(0) == "::":
-                continue
-            try:
-                value, kind = canonical_ip(match.group(0))
-            except ObservableError:
-                continue
-            yield value, kind, match.start(), match.end()
+    yield from scan(_IPV4, canonical_ip, text)
+    yield from (found for found in scan(_IPV6, canonical_ip, text) if found[0] != "::")

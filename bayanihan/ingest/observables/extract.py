@@ -19,7 +19,7 @@ from .addresses import find_ips
 from .domains import normalize_domain
 from .emails import find_emails
 from .hashes import find_hashes
-from .hosts import canonical_host, host_pattern, known_suffix
+from .hosts import HOST_START, canonical_host, host_pattern, known_suffix
 from .observable import Observable, ObservableError
 from .phones import find_phones
 from .refang import Refanged, refang_with_map
@@ -29,9 +29,7 @@ from .wallets import eip55, find_wallets
 __all__ = ["MAX_TEXT", "extract"]
 
 MAX_TEXT = 1_000_000
-_BARE_DOMAIN = re.compile(
-    r"(?<![A-Za-z0-9\-.@_/\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF])" + host_pattern()
-)
+_BARE_DOMAIN = re.compile(HOST_START + host_pattern())
 
 
 class _Collector:
@@ -46,9 +44,7 @@ class _Collector:
     def free(self, start: int, end: int) -> bool:
         return all(end <= s or start >= e for s, e in self.taken)
 
-    def add(
-        self, kind: str, value: str, start: int, end: int, extra: Iterable[tuple[str, str]] = ()
-    ) -> None:
+    def add(self, kind: str, value: str, start: int, end: int, extra: Iterable[tuple[str, str]] = ()) -> None:
         self.taken.append((start, end))
         if (kind, value) in self.found:
             return

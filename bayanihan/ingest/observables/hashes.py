@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from .observable import ObservableError
+from .observable import ObservableError, scan
 
 __all__ = ["HASH_TYPES", "canonical_hash", "find_hashes"]
 
@@ -52,9 +52,4 @@ def canonical_hash(text: str) -> tuple[str, str]:
 
 def find_hashes(text: str) -> Iterator[tuple[str, str, int, int]]:
     """Yield (canonical, hash type, start, end) for digests in text."""
-    for match in _HASH.finditer(text):
-        try:
-            value, kind = canonical_hash(match.group(0))
-        except ObservableError:
-            continue
-        yield value, kind, match.start(), match.end()
+    return scan(_HASH, canonical_hash, text)

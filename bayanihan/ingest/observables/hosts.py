@@ -15,13 +15,23 @@ import unicodedata
 from .domains import is_known_suffix, normalize_domain
 from .observable import ObservableError
 
-__all__ = ["LABEL_CHARS", "LATINISH", "canonical_host", "cut_glued_host", "host_pattern"]
+__all__ = [
+    "HOST_START",
+    "LABEL_CHARS",
+    "LATINISH",
+    "canonical_host",
+    "cut_glued_host",
+    "host_pattern",
+    "known_suffix",
+]
 
 LATINISH = r"A-Za-z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF"
 LABEL_CHARS = LATINISH + r"\-"
 _LABEL = rf"[{LATINISH}](?:[{LABEL_CHARS}]{{0,61}}[{LATINISH}])?"
 _TLD = r"(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9\-]{1,59}|[\u0400-\u04FF]{2,63})"
 _HOST_KEEP = set("-.:@%_[]")
+# A scheme-less host does not continue a word, an address or a path.
+HOST_START = rf"(?<![{LABEL_CHARS}.@_/])"
 
 
 def host_pattern() -> str:

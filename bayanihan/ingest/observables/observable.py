@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["KINDS", "Observable", "ObservableError"]
+__all__ = ["KINDS", "Observable", "ObservableError", "scan"]
 
 KINDS = (
     "url",
@@ -55,3 +57,15 @@ class Observable:
     def key(self) -> tuple[str, str]:
         """Identity used for de-duplication."""
         return self.kind, self.value
+
+
+def scan(
+    pattern: re.Pattern[str], canonical: Callable[[str], tuple[str, str]], text: str
+) -> Iterator[tuple[str, str, int, int]]:
+    """Yield (value, subtype, start, end) for each match that ``canonical`` accepts."""
+    for match in pattern.finditer(text):
+        try:
+            value, subtype = canonical(match.group(0))
+        except ObservableError:
+            continue
+        yield value, subtype, match.start(), match.end()

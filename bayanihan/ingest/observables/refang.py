@@ -3,7 +3,9 @@
 Refanging keeps a map from every character of the result back to the source text so that
 extracted observables can point at the span an analyst pasted. Only bracketed forms are
 rewritten (``example [.] com``, ``a (at) b``); a bare `` dot `` or a sentence full stop is left
-alone, because free text in any language is full of those.
+alone, because free text in any language is full of those. Invisible characters used to
+break links (zero-width space, word joiner, soft hyphen, BOM) are removed; ZWJ/ZWNJ are kept
+because several regional scripts need them.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ _DEFANG = re.compile(
     rf"|(?P<colon>{_OPEN}{_SP}:{_SP}(?:{_CLOSE}|(?P<slashes>//{_SP}{_CLOSE})))"
     rf"|(?P<slash>{_OPEN}/{_CLOSE})"
     r"|(?P<wide>(?<=[0-9A-Za-z\-])[\uff0e\u3002\uff61](?=[0-9A-Za-z]))"
+    r"|(?P<invisible>[\u00ad\u200b\u2060\ufeff])"
 )
-_TRIGGER = re.compile(r"[\[\(\{<\uff0e\u3002\uff61]|[hH][xX*]")
-_REPLACE = {"dot": ".", "at": "@", "slash": "/", "wide": "."}
+_TRIGGER = re.compile(r"[\[\(\{<\uff0e\u3002\uff61\u00ad\u200b\u2060\ufeff]|[hH][xX*]")
+_REPLACE = {"dot": ".", "at": "@", "slash": "/", "wide": ".", "invisible": ""}
 _MAX_PASSES = 4
 
 

@@ -95,10 +95,18 @@ _WALLET_SCHEMA = {
 def extension_definitions(created_by_ref: str = HUB_IDENTITY_ID) -> list[dict[str, Any]]:
     """The two extension-definition objects the hub publishes for its new SCO types."""
     defs = [
-        (PHONE_EXTENSION_ID, "Bayanihan phone number", _PHONE_SCHEMA,
-         "Phone number used by a scam (SMS, voice, chat), E.164."),
-        (WALLET_EXTENSION_ID, "Bayanihan crypto-currency wallet", _WALLET_SCHEMA,
-         "Wallet address a victim is told to pay; checksum verified."),
+        (
+            PHONE_EXTENSION_ID,
+            "Bayanihan phone number",
+            _PHONE_SCHEMA,
+            "Phone number used by a scam (SMS, voice, chat), E.164.",
+        ),
+        (
+            WALLET_EXTENSION_ID,
+            "Bayanihan crypto-currency wallet",
+            _WALLET_SCHEMA,
+            "Wallet address a victim is told to pay; checksum verified.",
+        ),
     ]
     return [
         {

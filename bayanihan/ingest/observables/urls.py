@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
-from .hosts import canonical_host, cut_glued_host, host_pattern, known_suffix
+from .hosts import HOST_START, canonical_host, cut_glued_host, host_pattern, known_suffix
 from .observable import ObservableError
 from .refang import refang
 
@@ -27,15 +27,14 @@ _SAFE_QUERY = _SAFE_PATH + "?"
 _MAX_URL = 8192
 _HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 
-_PATH_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%|^{}]"
+_PATH_CHARS = r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%|^{}\\]"
 _SCHEME_URL = re.compile(
     r"(?<![A-Za-z0-9+.\-])(?P<scheme>(?i:https?|ftp|wss?))://"
     r"(?P<host>[^\s/?#<>\"'`\\]+)"
     rf"(?P<rest>[/?#]{_PATH_CHARS}*)?"
 )
 _BARE_URL = re.compile(
-    rf"(?<![{'A-Za-z0-9'}\-.@_/\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF])"
-    rf"(?P<host>{host_pattern()})(?P<port>:\d{{1,5}})?"
+    HOST_START + rf"(?P<host>{host_pattern()})(?P<port>:\d{{1,5}})?"
     rf"(?P<rest>/{_PATH_CHARS}*)?"
 )
 _TRAILING = ".,;:!?'\"*"
@@ -111,9 +110,7 @@ def _trim(candidate: str) -> str:
     """Drop trailing punctuation and unbalanced closing brackets."""
     while candidate:
         last = candidate[-1]
-        if last in _TRAILING:
-            candidate = candidate[:-1]
-        elif last in _PAIRS and candidate.count(last) > candidate.count(_PAIRS[last]):
+        if last in _TRAILING or (last in _PAIRS and candidate.count(last) > candidate.count(_PAIRS[last])):
             candidate = candidate[:-1]
         else:
             break

@@ -16,7 +16,7 @@ import base58
 import bech32m
 from Crypto.Hash import keccak
 
-from .observable import ObservableError
+from .observable import ObservableError, scan
 
 __all__ = ["canonical_wallet", "eip55", "find_wallets"]
 
@@ -74,10 +74,4 @@ def canonical_wallet(text: str) -> tuple[str, str]:
 
 def find_wallets(text: str) -> Iterator[tuple[str, str, int, int]]:
     """Yield (canonical, chain, start, end) for wallet addresses with valid checksums."""
-    for match in _WALLET.finditer(text):
-        try:
-            value, chain = canonical_wallet(match.group(0))
-        except ObservableError:
-            continue
-        yield value, chain, match.start(), match.end()
-
+    return scan(_WALLET, canonical_wallet, text)

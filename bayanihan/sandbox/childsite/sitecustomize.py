@@ -17,10 +17,7 @@ CURRENT = {"case": None}
 def _hook(event, args):
     if event not in _NET:
         return
-    if event == "socket.getaddrinfo":
-        target = f"{args[0]}:{args[1]}"
-    else:
-        target = args[1] if len(args) > 1 else None
+    target = f"{args[0]}:{args[1]}" if event == "socket.getaddrinfo" else args[-1]
     record = {"event": "network", "call": event, "target": repr(target)[:200]}
     if CURRENT["case"] is not None:
         record["case"] = CURRENT["case"]

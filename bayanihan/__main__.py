@@ -1,0 +1,5 @@
+"""``python -m bayanihan``: the same as the ``bayanihan`` command."""
+
+from bayanihan.cli import main
+
+main()

@@ -1,0 +1,57 @@
+"""``bayanihan ingest --format misp FILE`` and ``--format atlas FILE``: what the command runs.
+
+The lead's ``ingest`` command calls :func:`ingest_file` when ``--format`` is ``misp`` or
+``atlas`` (``stix``, the default, stays ``hub.ingest_bundle``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bayanihan.ingest.bundles import IngestResult, Submitter, parse_bundle
+from bayanihan.ingest.misp import import_event, read_event
+from bayanihan.ingest.report_submit import Submitted
+from bayanihan.model.atlas import repair
+from bayanihan.share.policy import Reader, visible
+from bayanihan.store import organisations as orgs
+
+if TYPE_CHECKING:
+    from bayanihan.hub import Hub
+
+__all__ = ["FORMATS", "ingest_file", "load_atlas"]
+
+FORMATS = ("stix", "misp", "atlas")
+
+
+async def load_atlas(hub: Hub, raw: bytes, submitter: Submitter) -> tuple[IngestResult, list[str]]:
+    """Store a MITRE ATLAS STIX bundle, repaired (see model/atlas.py); one transaction."""
+    objects, notes = repair(parse_bundle(raw, hub.settings.max_bundle_objects))
+    return await hub.ingest_objects(objects, submitter, None), notes
+
+
+def ingest_file(hub: Hub, file: Path, fmt: str, org: str,
+                audience: Sequence[str] | None) -> tuple[Any, list[str]]:
+    """Ingest FILE as ORG: a MISP event (-> Submitted) or an ATLAS bundle (-> IngestResult).
+
+    Returns the result and lines to print. Raises BayanihanError (the CLI's ``run`` prints it).
+    """
+    raw = file.read_bytes()
+    found = hub.db.read_sync(orgs.require, org.upper())
+    submitter = Submitter(found.code, found.identity_id, found.kind)
+    if fmt == "atlas":
+        result, notes = asyncio.run(load_atlas(hub, raw, submitter))
+        lines = [f"repaired: {n}" for n in notes]
+        lines.append(f"{result.accepted} accepted, {result.rejected} rejected")
+        return result, lines
+    if fmt != "misp":
+        raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
+    parent = hub.db.read_sync(orgs.get, found.parent) if found.parent else None
+    reader = Reader(org=found.code, kind=found.kind, parent=found.parent,
+                    parent_kind=parent.kind if parent else None)
+    done: Submitted = asyncio.run(import_event(hub, read_event(raw), submitter, visible(reader),
+                                               audience))
+    return done, [f"report {done.report_id}: {done.stored} objects stored "
+                  f"({len(done.objects_of('indicator'))} indicators)"]

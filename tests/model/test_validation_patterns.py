@@ -1,0 +1,73 @@
+"""The fast pattern path agrees with the ANTLR parser stix2-validator uses."""
+
+from __future__ import annotations
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bayanihan.model.validation_patterns import _parsed_problems, pattern_problems, simple_pattern
+
+SHA256 = "a9e5cb5a1b4ab0b5e4a8a1a6e8b21b1a0f6c0c7d6c5b4a3928170615f4e3d2c1"
+
+TYPES = ["url", "file", "domain-name", "ipv4-addr", "email-addr", "x-lure", "URL", "in",
+         "network-traffic", "user-account", "true", "file_x", "-file"]  # fmt: skip
+PROPS = ["value", "name", "hashes", "size", "src_ref", "valu", "true", "Value", "x_custom",
+         "extensions", "body_multipart"]  # fmt: skip
+STEPS = ["", ".'SHA-256'", ".MD5", ".'MD5'", ".sha256", ".'SSDEEP'", ".value", ".true",
+         ".[0]", "[*]", ".'a b'", ".'SHA-1'", ".x-y", ".'SHA3-256'"]  # fmt: skip
+VALUES = ["http://x.example/a", SHA256, SHA256.upper(), "d41d8cd98f00b204e9800998ecf8427e",
+          "abc", "", "it\\'s", "a\\\\b", "ข้อความ", "tab\there", "new\nline", "q'uote",
+          "3:abc+/def:ghi", "\U0001f600"]  # fmt: skip
+
+
+@st.composite
+def comparisons(draw: st.DrawFn) -> str:
+    space = st.sampled_from(["", " ", "  ", "\t"])
+    op = draw(st.sampled_from(["=", "=", "!=", "==", "<", "LIKE", "IN"]))
+    value = draw(st.one_of(st.sampled_from(VALUES), st.text(max_size=6)))
+    return (f"{draw(st.sampled_from(TYPES))}:{draw(st.sampled_from(PROPS))}"
+            f"{draw(st.sampled_from(STEPS))}{draw(space)}{op}{draw(space)}'{value}'")  # fmt: skip
+
+
+@st.composite
+def stix_patterns(draw: st.DrawFn) -> str:
+    join = st.sampled_from([" AND ", " OR ", " and ", "AND", "  OR  ", " FOLLOWEDBY "])
+    observations = []
+    for _ in range(draw(st.integers(1, 3))):
+        inner = draw(comparisons())
+        for _ in range(draw(st.integers(0, 2))):
+            inner += draw(join) + draw(comparisons())
+        lead, trail = draw(st.sampled_from(["", " "])), draw(st.sampled_from(["", " "]))
+        observations.append(f"[{lead}{inner}{trail}]")
+    text = observations[0]
+    for obs in observations[1:]:
+        text += draw(join) + obs
+    return draw(st.sampled_from([text, text, text, " " + text, text + " ", text[:-1]]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(stix_patterns())
+@example("[url:value = 'http://x.example/a']")
+@example("[file:hashes.'SHA-256' = '" + SHA256 + "']")
+@example("[file:hashes.'SHA-256' = 'abc']")
+def test_simple_subset_gives_the_parsers_verdict_and_reasons(pattern: str) -> None:
+    if simple_pattern(pattern) is not None:
+        assert pattern_problems(pattern) == _parsed_problems(pattern, "2.1"), pattern
+
+
+def test_common_patterns_take_the_fast_path() -> None:
+    for pattern in [
+        "[url:value = 'http://x.example/a']",
+        "[file:hashes.'SHA-256' = '" + SHA256 + "']",
+        "[domain-name:value = 'a.example' OR domain-name:value = 'b.example']",
+        "[email-addr:value = 'a@x.example'] AND [url:value = 'http://x.example/']",
+    ]:
+        assert simple_pattern(pattern) is not None, pattern
+        assert pattern_problems(pattern) == ()
+
+
+def test_invalid_patterns_are_explained() -> None:
+    assert "not a valid SHA-256 hash" in pattern_problems("[file:hashes.'SHA-256' = 'abc']")[0]
+    assert pattern_problems("[url:value = 'a'")  # unbalanced bracket, real parser
+    assert pattern_problems("")  # the parser itself fails: still a rejection
+    assert "not a valid observable type name" in " ".join(pattern_problems("[x:y = 'a']"))

@@ -1,0 +1,95 @@
+"""Fixtures for reports: a served hub with the reports router and MITRE techniques loaded."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from bayanihan.api.app import create_app
+from bayanihan.api.reports import router as reports_router
+from bayanihan.config import Settings
+from bayanihan.hub import Hub
+from bayanihan.ingest.bundles import Submitter
+from bayanihan.ingest.misp_cli import load_atlas
+from bayanihan.model.tlp import TLP
+from bayanihan.store import organisations as orgs
+from tests.conftest import RunningHub, _Server, seed
+
+#: A MITRE ATT&CK technique as the ATT&CK STIX release writes it (the tests do not ship
+#: the whole ATT&CK bundle).
+ATTACK_PHISHING: dict[str, Any] = {
+    "type": "attack-pattern", "spec_version": "2.1",
+    "id": "attack-pattern--a62a8db3-f23a-4d8f-afd6-9dbc77e7813b",
+    "created": "2020-03-02T18:45:07.892Z", "modified": "2025-04-15T19:58:18.023Z",
+    "name": "Phishing",
+    "external_references": [{"source_name": "mitre-attack", "external_id": "T1566",
+                             "url": "https://attack.mitre.org/techniques/T1566"}],
+    "object_marking_refs": [TLP.CLEAR.marking_id],
+}
+
+
+@pytest.fixture(scope="session")
+def atlas_raw(shared_data: Path) -> bytes:
+    path = shared_data / "atlas" / "stix-atlas.json"
+    assert path.is_file(), f"{path} is missing from the shared data"
+    return path.read_bytes()
+
+
+def _serve(hub: Hub) -> tuple[_Server, threading.Thread, str]:
+    app = create_app(hub.settings, hub)
+    if not any(getattr(r, "path", "") == "/api/v1/reports" for r in app.routes):
+        app.include_router(reports_router)  # until the lead wires it into create_app
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("test server did not start")
+        time.sleep(0.01)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def load_techniques(hub: Hub, atlas: bytes) -> None:
+    """The ATLAS release and one ATT&CK technique, stored as the hub operator."""
+    hub_org = hub.db.read_sync(orgs.require, orgs.HUB_CODE)
+    submitter = Submitter(hub_org.code, hub_org.identity_id, hub_org.kind)
+    result, _ = asyncio.run(load_atlas(hub, atlas, submitter))
+    assert result.rejected == 0, result.as_dict()
+    extra = asyncio.run(hub.ingest_objects([ATTACK_PHISHING], submitter, None))
+    assert extra.rejected == 0
+
+
+@pytest.fixture
+def report_hub(settings: Settings, atlas_raw: bytes) -> Iterator[Callable[..., RunningHub]]:
+    """``report_hub(**settings)`` -> a seeded hub on loopback with ATLAS and T1566 loaded."""
+    running: list[tuple[RunningHub, _Server, threading.Thread]] = []
+
+    def factory(**overrides: Any) -> RunningHub:
+        hub = Hub(settings.replace(**overrides))
+        hub.open()
+        seed(hub)
+        load_techniques(hub, atlas_raw)
+        server, thread, url = _serve(hub)
+        rh = RunningHub(hub, url)
+        running.append((rh, server, thread))
+        return rh
+
+    yield factory
+    for rh, server, thread in running:
+        rh.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        rh.hub.close()

@@ -1,0 +1,103 @@
+"""``bayanihan sync``: two hubs on loopback, and a pull from medallion (not Bayanihan)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from bayanihan.model.tlp import TLP
+from bayanihan.share.sync import Remote, pull, push
+from bayanihan.share.sync_cli import sync_app
+from bayanihan.store.schema import stix_objects
+from tests.conftest import RunningHub
+from tests.stixgen import indicator
+from tests.taxii.conftest import REGIONAL, TAXII, post_envelope
+from tests.taxii.medallion import medallion
+
+MakeHub = Callable[..., RunningHub]
+
+
+def rows(hub: RunningHub, object_type: str = "indicator") -> dict[str, tuple[str, str, str]]:
+    """(id, version) -> (author_org, tlp, body) of the stored indicators."""
+    t = stix_objects.c
+    found = hub.hub.db.read_sync(lambda conn: list(conn.execute(
+        select(t.id, t.version, t.author_org, t.tlp, t.body).where(t.type == object_type))))
+    return {f"{r.id}@{r.version}": (r.author_org, r.tlp, r.body) for r in found}
+
+
+def count(hub: RunningHub) -> int:
+    return hub.hub.db.read_sync(
+        lambda conn: conn.execute(select(func.count()).select_from(stix_objects)).scalar())
+
+
+def collection_url(hub: RunningHub) -> str:
+    return f"{hub.url}/taxii2/api/collections/{REGIONAL}/"
+
+
+def test_national_node_pulls_from_and_pushes_to_the_regional_hub(
+        make_hub: MakeHub, second_database_url: str, tmp_path: Path) -> None:
+    regional = make_hub()
+    node = make_hub(database_url=second_database_url, data_dir=str(tmp_path / "node"))
+    sg = regional.client("SG")
+    sg.headers["Accept"] = TAXII
+    shared = [indicator(n, tlp=TLP.GREEN) for n in range(5)]
+    strict = indicator(10, tlp=TLP.AMBER_STRICT)
+    assert post_envelope(sg, *shared).json()["success_count"] == 5
+    assert post_envelope(sg, strict, audience="SG,TH").json()["success_count"] == 1
+    remote = Remote(collection_url(regional), key=regional.key("VN", "reader"))
+    pages: list[int] = []
+    first = pull(node.hub, remote, "JPCERT", page_size=3, max_pages=1,
+                 progress=lambda r: pages.append(r.pages))
+    assert first.pages == 1 and pages == [1]  # interrupted after one page
+    report = pull(node.hub, remote, "JPCERT", page_size=3)
+    got = rows(node)
+    assert set(got) == {f"{o['id']}@{o['modified']}" for o in shared}  # not AMBER+STRICT
+    theirs = rows(regional)
+    for key, (author, tlp, body) in got.items():
+        assert (author, tlp) == ("SG", "green")  # author mapped by identity, marking kept
+        assert orjson.loads(body) == orjson.loads(theirs[key][2])
+    before = count(node)
+    again = pull(node.hub, remote, "JPCERT", page_size=3)
+    assert again.stored == 0 and count(node) == before and report.rejected == 0
+    # push: the node's own reports go to the regional hub, once
+    vn_node = node.client("VN")
+    vn_node.headers["Accept"] = TAXII
+    own = [indicator(50 + n, tlp=TLP.AMBER) for n in range(3)]
+    assert post_envelope(vn_node, *own).json()["success_count"] == 3
+    assert post_envelope(vn_node, indicator(60, tlp=TLP.RED), audience="VN").json()[
+        "success_count"] == 1
+    target = Remote(collection_url(regional), key=regional.key("VN"))
+    sent = push(node.hub, target, "VN", page_size=2)
+    assert (sent.objects, sent.stored, sent.rejected) == (3, 3, 0), sent.reasons
+    pushed = {k: v for k, v in rows(regional).items() if v[0] == "VN"}
+    assert set(pushed) == {f"{o['id']}@{o['modified']}" for o in own}
+    assert push(node.hub, target, "VN").objects == 0
+
+
+def test_pull_from_medallion_with_the_cli(make_hub: MakeHub, tmp_path: Path) -> None:
+    node = make_hub()
+    objs = [indicator(200 + n, tlp=TLP.GREEN) for n in range(7)]
+    with medallion(tmp_path, page_size=3) as server:
+        with server.client() as client:
+            r = client.post(server.collection_url + "objects/", headers={"Content-Type": TAXII},
+                            content=orjson.dumps({"objects": objs}))
+            assert r.status_code == 202 and r.json()["success_count"] == 7
+        args = ["pull", server.collection_url, "--source-org", "JPCERT", "--user", server.user,
+                "--database", node.hub.settings.database(), "--page-size", "2"]
+        env: dict[str, Any] = {"BAYANIHAN_SYNC_PASSWORD": server.password}
+        result = CliRunner().invoke(sync_app, args, env=env)
+        assert result.exit_code == 0, result.output
+        assert "7 stored" in result.output
+        got = rows(node)
+        assert set(got) == {f"{o['id']}@{o['modified']}" for o in objs}
+        assert {v[0] for v in got.values()} == {"JPCERT"}
+        again = CliRunner().invoke(sync_app, args, env=env)
+        assert again.exit_code == 0 and "0 stored" in again.output, again.output
+        status = CliRunner().invoke(sync_app, ["status", "--database",
+                                               node.hub.settings.database()])
+        assert server.collection_url in status.output.replace("\n", "")
