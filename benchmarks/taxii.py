@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import and_, select, text
+from sqlalchemy import select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -43,7 +43,12 @@ from bayanihan.config import Settings  # noqa: E402
 from bayanihan.hub import Hub  # noqa: E402
 from bayanihan.model.members import OrgKind  # noqa: E402
 from bayanihan.model.tlp import TLP  # noqa: E402
-from bayanihan.share.collections import BY_ID, Filters  # noqa: E402
+from bayanihan.share.collections import (  # noqa: E402
+    BY_ID,
+    OBJECT_COLUMNS,
+    Filters,
+    _page_query,
+)
 from bayanihan.share.policy import Reader  # noqa: E402
 from bayanihan.store import audit, keys  # noqa: E402
 from bayanihan.store.objects import NewVersion, store_versions  # noqa: E402
@@ -185,15 +190,14 @@ def fill(hub: Hub, n: int, chunk: int = 10_000) -> float:
 
 
 def query_plan(hub: Hub) -> list[str]:
+    """SQLite's plan for the page query of a member reading the regional collection."""
     reader = Reader(org="SG", kind=OrgKind.MEMBER)
-    collection = BY_ID["regional"]
-    where = and_(Filters().condition(), stix_objects.c.date_added > 0)
-    query = (select(stix_objects.c.date_added, stix_objects.c.body)
-             .where(where, collection.holds(reader))
-             .order_by(stix_objects.c.date_added).limit(1001))
-    compiled = query.compile(hub.db.read_engine, compile_kwargs={"literal_binds": True})
+    query = _page_query(BY_ID["regional"], reader, Filters(), "last", False, OBJECT_COLUMNS)
+    compiled = query.compile(hub.db.read_engine,
+                             compile_kwargs={"literal_binds": True, "render_postcompile": True})
+    sql = str(compiled).replace(":after", "0").replace(":rows", "1001")
     return hub.db.read_sync(lambda conn: [
-        str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))])
+        str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")])
 
 
 def large(n: int, workdir: Path) -> None:

@@ -17,7 +17,6 @@ import argparse
 import datetime as dt
 import importlib
 import os
-import platform
 import random
 import statistics
 import sys
@@ -34,7 +33,12 @@ from alembic.runtime.migration import MigrationContext
 from bayanihan.correlate.variant_samples import family_digests, random_digest
 from bayanihan.correlate.variants import VariantIndex
 
-PG_URL = "postgresql+psycopg://bayanihan:bayanihan@127.0.0.1:5432/variants_dev"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, percentile
+
+PG_URL = os.environ.get(
+    "BAYANIHAN_TEST_PG_URL", "postgresql+psycopg://bayanihan:bayanihan@127.0.0.1:5432/variants_dev"
+)
 MIGRATION = importlib.import_module("bayanihan.store.migrations.versions.variants_0001_tlsh_index")
 
 
@@ -90,19 +94,6 @@ class BruteForce:
         return total
 
 
-def machine() -> str:
-    cpu = "?"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{platform.node()} {platform.system()} {platform.release()}; {cpu}; "
-            f"{os.cpu_count()} cores; {mem:.1f} GiB RAM; Python {platform.python_version()}")
-
-
 def make_engine(args: argparse.Namespace) -> tuple[sa.Engine, str, str]:
     if args.backend == "sqlite":
         path = Path(args.sqlite_path or tempfile.mkdtemp(prefix="tlsh-bench-")) / "variants.db"
@@ -155,7 +146,7 @@ def main() -> None:
     rng = random.Random(args.seed)
     engine, backend, where = make_engine(args)
     print(f"# TLSH variant index benchmark, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC")
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} (other jobs share it)")
     print(f"backend: {backend}")
     print(f"command: {' '.join(sys.argv)}")
     with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
@@ -245,22 +236,52 @@ def report(engine, index, brute, queries, radius, size) -> None:  # type: ignore
                 want = {ref for ref, d in near.items() if d <= r}
                 expected[r] += len(want)
                 found[r] += len(want & got_refs)
-        times_50 = []
+        times_50, cpu_50 = [], []
         for q in queries:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.thread_time()
             index.near(conn, q, radius)
             times_50.append(time.perf_counter() - start)
-    times_50.sort()
-    times.sort()
-    p = lambda xs, f: xs[min(len(xs) - 1, int(f * len(xs)))] * 1e3  # noqa: E731
+            cpu_50.append(time.thread_time() - cpu)
+
+    def p(values: list[float], q: float) -> float:
+        return percentile(values, q * 100) * 1e3
+
     print(f"query near(d, {radius}): p50 {p(times_50, .5):.2f} ms, p99 {p(times_50, .99):.2f} ms, "
           f"mean {statistics.mean(times_50) * 1e3:.2f} ms over {len(queries)} queries")
+    print(f"  client CPU time per query (no waits, no server work): p50 {p(cpu_50, .5):.2f} ms, "
+          f"p99 {p(cpu_50, .99):.2f} ms; load average now {os.getloadavg()[0]:.1f}")
+    if engine.dialect.name == "postgresql":
+        server = server_times(engine, queries[:100], radius)
+        print(f"  PostgreSQL server time (EXPLAIN ANALYZE, planning + execution): "
+              f"p50 {percentile(server, 50):.2f} ms, p99 {percentile(server, 99):.2f} ms")
     print(f"query near(d, 70): p50 {p(times, .5):.2f} ms, p99 {p(times, .99):.2f} ms")
     for r in (30, 50, 70):
         rec = found[r] / expected[r] if expected[r] else float("nan")
         print(f"recall within {r}: {found[r]}/{expected[r]} = {rec:.4f}")
     print(f"brute force (numpy scan, all {size:,}): {brute_s * 1e3:.0f} ms/query; "
-          f"plain Python tlsh.diff loop: {loop_s:.2f} s/query (extrapolated from 200k)")
+          f"plain Python tlsh.diff loop: {loop_s:.2f} s/query (timed over {len(texts):,})")
+
+
+def server_times(engine: sa.Engine, queries: list[str], radius: int) -> list[float]:
+    """Planning + execution time PostgreSQL reports for the index's query (ms)."""
+    from sqlalchemy.dialects import postgresql
+
+    from bayanihan.correlate.tlsh_bands import lvalue_window, parse_digest
+    from bayanihan.correlate.variants import _NEAR
+
+    sql = "EXPLAIN (ANALYZE) " + str(_NEAR.compile(dialect=postgresql.dialect()))
+    out = []
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        for q in queries:
+            parsed, width = parse_digest(q), lvalue_window(radius)
+            params = {f"k{i:02d}": k for i, k in enumerate(parsed.keys)}
+            params.update(lo=parsed.lvalue - width, hi=parsed.lvalue + width)
+            cursor.execute(sql, params)
+            lines = [row[0] for row in cursor.fetchall()]
+            out.append(sum(float(line.split(":")[1].split()[0]) for line in lines
+                           if line.startswith(("Planning Time", "Execution Time"))))
+    return out
 
 
 def index_digest(engine: sa.Engine, ref: str) -> str:

@@ -52,6 +52,7 @@ _GREETING = (
 _NAME_SLOT = re.compile(
     rf"\b(?i:{_GREETING})\.?\s*,?\s+((?:[^\W\d_][^\W\d_'’-]*[\s,]+){{0,2}}[^\W\d_][\w'’-]*)",
 )
+_NAME_WINDOW = 80
 # Thai: the greeting is followed by คุณ and the name, with no space in between.
 _THAI_NAME_SLOT = re.compile(r"(เรียน|สวัสดี|ถึง)\s*คุณ[^\s,!.:]+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -123,6 +124,14 @@ def _prototype_rank(c: str) -> tuple[int, int]:
     return (3, ord(c))
 
 
+@cache
+def _skeleton_table() -> dict[int, str]:
+    table = {ord(c): p for c, p in _confusable_classes().items()}
+    if any(chr(c) in "".join(PLACEHOLDERS) for c in table):  # placeholders must survive
+        raise RuntimeError("confusables data folds a placeholder letter")
+    return table
+
+
 def skeleton(text: str) -> str:
     """Fold each character to the prototype of its confusable class (Unicode TR39).
 
@@ -131,51 +140,71 @@ def skeleton(text: str) -> str:
     folded. Classes come from the Unicode confusables data shipped by
     ``confusable_homoglyphs``.
     """
-    fold = _confusable_classes()
-    parts = _PLACEHOLDER_RE.split(text)
-    marks = _PLACEHOLDER_RE.findall(text)
-    out = ["".join(fold.get(c, c) for c in parts[0])]
-    for mark, part in zip(marks, parts[1:], strict=True):
-        out.append(mark)
-        out.append("".join(fold.get(c, c) for c in part))
-    return "".join(out)
+    return text.translate(_skeleton_table())
 
 
 def strip_controls(text: str) -> str:
     """NFKC, then drop format controls: zero-width, bidi, soft hyphen, word joiner (``Cf``)."""
-    text = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in text if unicodedata.category(c) != "Cf" and c not in "\u034f\u3164")
+    return unicodedata.normalize("NFKC", text).translate(_control_table())
 
 
 @cache
-def _amount_re() -> re.Pattern[str]:
+def _control_table() -> dict[int, None]:
+    codes = [*range(0x20000), *range(0xE0000, 0xF0000)]
+    table: dict[int, None] = {cp: None for cp in codes if unicodedata.category(chr(cp)) == "Cf"}
+    table.update({0x034F: None, 0x3164: None})  # combining grapheme joiner, Hangul filler
+    return table
+
+
+@cache
+def _amount_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(currency then number, number then currency); each starts with a cheap first char."""
     words = set(_CURRENCIES.split())
     words |= {skeleton(w) for w in words}  # "บาท" folds to "บาฑ" before masking
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(
-        rf"(?:(?<![^\W\d_])(?:{alt})\s?{_NUMBER}|{_NUMBER}\s?(?:{alt})(?![^\W\d_]))",
-        re.IGNORECASE,
-    )
+    return (re.compile(rf"(?:{alt})\s?{_NUMBER}", re.IGNORECASE),
+            re.compile(rf"{_NUMBER}\s?(?:{alt})(?![^\W\d_])", re.IGNORECASE))
+
+
+def _mask_amounts(text: str) -> str:
+    before, after = _amount_res()
+
+    def repl(m: re.Match[str]) -> str:  # the currency must not end a longer word
+        start = m.start()
+        if start and (text[start - 1].isalpha()):
+            return m.group(0)
+        return " ⟨amount⟩ "
+
+    return after.sub(" ⟨amount⟩ ", before.sub(repl, text))
 
 
 def mask_details(text: str) -> str:
     """E-mail addresses, URLs, amounts, phone numbers and other numbers -> placeholders."""
     text = _EMAIL.sub(" ⟨email⟩ ", text)
     text = _URL.sub(" ⟨url⟩ ", text)
-    text = _amount_re().sub(" ⟨amount⟩ ", text)
+    text = _mask_amounts(text)
     text = _PHONE.sub(" ⟨phone⟩ ", text)
     return _DIGITS.sub(" ⟨num⟩ ", text)
 
 
+@cache
+def _punctuation_table() -> dict[int, str]:
+    """Assigned punctuation, symbols, separators, controls and surrogates -> space."""
+    # Planes 2-13 hold ideographs and unassigned code points only; 15-16 are private use.
+    codes = [*range(0x20000), *range(0xE0000, 0xF0000)]
+    return {
+        cp: " "
+        for cp in codes
+        if unicodedata.category(chr(cp)) in _DROPPED and chr(cp) not in _PLACEHOLDER_CHARS
+    }
+
+
+_DROPPED = frozenset(("Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs",
+                      "Zl", "Zp", "Cc", "Cf", "Cs"))
+
+
 def _drop_punctuation(text: str) -> str:
-    out = []
-    for c in text:
-        cat = unicodedata.category(c)
-        if c in _PLACEHOLDER_CHARS or cat[0] not in "PSZC":
-            out.append(c)
-        else:
-            out.append(" ")
-    return _SPACE.sub(" ", "".join(out)).strip()
+    return _SPACE.sub(" ", text.translate(_punctuation_table())).strip()
 
 
 def mask_names(text: str) -> str:
@@ -198,7 +227,12 @@ def mask_names(text: str) -> str:
         cut = rest.find(names[-1]) + len(names[-1])
         return f"{head} ⟨name⟩ {rest[cut:]}"
 
-    return _THAI_NAME_SLOT.sub(r"\1 ⟨name⟩ ", _NAME_SLOT.sub(repl, text))
+    # Greetings open a message: only the start is searched (the pattern is costly).
+    head, tail = text[:_NAME_WINDOW], text[_NAME_WINDOW:]
+    if tail and not head[-1].isspace():  # do not cut a name in two
+        cut = max(head.rfind(" "), 0)
+        head, tail = text[:cut], text[cut:]
+    return _THAI_NAME_SLOT.sub(r"\1 ⟨name⟩ ", _NAME_SLOT.sub(repl, head)) + tail
 
 
 def normalise(text: str) -> str:
@@ -218,38 +252,45 @@ def normalise_for_embedding(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+_SCRIPT_RES = {
+    script: re.compile("[" + "".join(f"\\u{lo:04x}-\\u{hi:04x}" for name, lo, hi in _SCRIPT_RANGES
+                                     if name == script) + "]")
+    for script in dict.fromkeys(name for name, _, _ in _SCRIPT_RANGES)
+}
+
+
 def script_of(text: str) -> str:
-    """Dominant script among the letters of ``text``: a key of :data:`SHINGLE_K`."""
-    counts: dict[str, int] = {}
-    for c in text:
-        if not c.isalpha():
-            continue
-        code = ord(c)
-        name = "other"
-        for script, lo, hi in _SCRIPT_RANGES:
-            if lo <= code <= hi:
-                name = script
-                break
-        counts[name] = counts.get(name, 0) + 1
-    if not counts:
-        return "other"
-    return max(counts.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    """Dominant script among the characters of ``text``: a key of :data:`SHINGLE_K`."""
+    counts = {script: len(rx.findall(text)) for script, rx in _SCRIPT_RES.items()}
+    counts["other"] = sum(map(str.isalpha, text)) - sum(counts.values())
+    best = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return best[0] if best[1] > 0 else "other"
 
 
 _PLACEHOLDER_CODE = {p: chr(0xE000 + i) for i, p in enumerate(PLACEHOLDERS)}
 
 
+def compact(normalised: str) -> str:
+    """Normalised text with each placeholder as one private-use character."""
+    return _PLACEHOLDER_RE.sub(lambda m: _PLACEHOLDER_CODE[m.group(0)], normalised)
+
+
+def shingle_length(normalised: str) -> int:
+    """k for this text: :data:`SHINGLE_K` of its dominant script."""
+    return SHINGLE_K[script_of(normalised)]
+
+
 def shingles(normalised: str, k: int | None = None) -> set[str]:
     """Character k-grams of normalised text; each placeholder counts as one character.
 
-    ``k`` defaults to the length for the text's script (:data:`SHINGLE_K`). Text shorter
-    than ``k`` is one shingle; empty text has none.
+    ``k`` defaults to :func:`shingle_length`. Text shorter than ``k`` is one shingle; empty
+    text has none.
     """
     if k is None:
-        k = SHINGLE_K[script_of(normalised)]
-    compact = _PLACEHOLDER_RE.sub(lambda m: _PLACEHOLDER_CODE[m.group(0)], normalised)
-    if not compact:
+        k = shingle_length(normalised)
+    text = compact(normalised)
+    if not text:
         return set()
-    if len(compact) <= k:
-        return {compact}
-    return {compact[i : i + k] for i in range(len(compact) - k + 1)}
+    if len(text) <= k:
+        return {text}
+    return {text[i : i + k] for i in range(len(text) - k + 1)}

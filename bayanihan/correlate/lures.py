@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from datasketch import MinHash
 from sqlalchemy import Connection, delete, func, insert, select
 
-from bayanihan.correlate.lure_text import normalise, script_of, shingles
-from bayanihan.correlate.tables_lures import EMBEDDING_BAND_BASE, lure, lure_band
+from bayanihan.correlate.lure_text import compact, normalise, script_of, shingle_length
+from bayanihan.correlate.tables_lures import lure, lure_band
 
 if TYPE_CHECKING:
     from bayanihan.correlate.lure_embeddings import LureEmbedder
@@ -31,8 +30,12 @@ if TYPE_CHECKING:
 #: pair at Jaccard 0.3 becomes a candidate with probability 0.68, at 0.4 with 0.93.
 BANDS, ROWS = 42, 3
 NUM_PERM = BANDS * ROWS
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=1).permutations
-_BAND_SALT = np.random.default_rng(0x1A5E).integers(1, 2**63, size=(BANDS, ROWS), dtype=np.uint64)
+_RNG = np.random.default_rng(0x1A5E)
+#: Multiply-shift permutations of 32-bit shingle hashes: (a * x + b) >> 32, a odd.
+_PERM_A = _RNG.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+_PERM_B = _RNG.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
+_BAND_SALT = _RNG.integers(1, 2**63, size=(BANDS, ROWS), dtype=np.uint64)
+_POWERS = np.array([pow(0x100000001B3, i, 2**64) for i in range(16)], dtype=np.uint64)
 #: At most this many candidates (most shared bands first) are verified per query.
 MAX_CANDIDATES = 300
 MAX_REF = 200
@@ -56,11 +59,40 @@ class LureMatch:
     method: Literal["minhash", "embedding"]
 
 
-def signature(text_shingles: Iterable[str]) -> np.ndarray:
-    """MinHash signature (``NUM_PERM`` uint32) of a set of shingles, datasketch's scheme."""
-    m = MinHash(num_perm=NUM_PERM, permutations=_PERMUTATIONS, scheme="affine32")
-    m.update_batch([s.encode("utf-8") for s in text_shingles])
-    return np.asarray(m.hashvalues, dtype=np.uint32)
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads every input bit over the 64 output bits."""
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint64(30))
+        h = h * np.uint64(0xBF58476D1CE4E5B9)
+        h = h ^ (h >> np.uint64(27))
+        h = h * np.uint64(0x94D049BB133111EB)
+        return h ^ (h >> np.uint64(31))
+
+
+def shingle_hashes(normalised: str) -> np.ndarray:
+    """Distinct 32-bit hashes of the character shingles of normalised text (vectorised).
+
+    The same k-grams as :func:`~bayanihan.correlate.lure_text.shingles`, hashed from their
+    code points with numpy instead of one Python call per shingle.
+    """
+    text = compact(normalised)
+    if not text:
+        return np.zeros(0, dtype=np.uint64)
+    k = min(shingle_length(normalised), len(text))
+    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    windows = np.lib.stride_tricks.sliding_window_view(cps.astype(np.uint64), k)
+    with np.errstate(over="ignore"):
+        h = (windows * _POWERS[:k]).sum(axis=1, dtype=np.uint64) + np.uint64(k)
+    return np.unique(_mix(h) >> np.uint64(32))
+
+
+def signature(hashes: np.ndarray) -> np.ndarray:
+    """MinHash signature (``NUM_PERM`` uint32) of a set of 32-bit shingle hashes."""
+    if len(hashes) == 0:
+        raise ValueError("no shingles")
+    with np.errstate(over="ignore"):
+        permuted = (hashes[:, None] * _PERM_A + _PERM_B) >> np.uint64(32)
+    return permuted.min(axis=0).astype(np.uint32)
 
 
 def band_hashes(sig: np.ndarray) -> list[int]:
@@ -121,8 +153,8 @@ class LureIndex:
         for lure_ref, text, language in lures:
             _check(lure_ref, text, language)
             norm = normalise(text)
-            sh = shingles(norm)
-            if not sh:
+            sh = shingle_hashes(norm)
+            if len(sh) == 0:
                 raise LureInputError("text", f"lure {lure_ref!r} has no text left after "
                                      "removing URLs, numbers, names and punctuation")
             rows.append({"lure_ref": lure_ref, "language": language, "script": script_of(norm),
@@ -137,13 +169,10 @@ class LureIndex:
         self._remove_refs(conn, refs)
         ids = self._insert_lures(conn, rows, vectors)
         bands: list[dict[str, int]] = []
-        for lure_id, row, i in zip(ids, rows, range(len(rows)), strict=True):
+        for lure_id, row in zip(ids, rows, strict=True):
             sig = np.frombuffer(row["signature"], dtype="<u4")  # type: ignore[arg-type]
             bands += [{"band_no": b, "band_hash": h, "lure_id": lure_id}
                       for b, h in enumerate(band_hashes(sig))]
-            if vectors is not None and self.embedder is not None:
-                bands += [{"band_no": EMBEDDING_BAND_BASE + b, "band_hash": h, "lure_id": lure_id}
-                          for b, h in enumerate(self.embedder.band_hashes(vectors[i]))]
         conn.execute(insert(lure_band), bands)
         return len(rows)
 
@@ -191,9 +220,9 @@ class LureIndex:
             raise LureInputError("text", f"must be a string, not {type(text).__name__}")
         if limit < 1:
             return []
-        sh = shingles(normalise(text))
+        sh = shingle_hashes(normalise(text))
         matches: list[LureMatch] = []
-        if sh:
+        if len(sh):
             matches = self._minhash_matches(conn, signature(sh))
         if self.embedder is not None and len(matches) < limit:
             seen = {m.lure_ref for m in matches}
@@ -208,7 +237,7 @@ class LureIndex:
         hits = func.count().label("hits")
         cand = (
             select(lure_band.c.lure_id, hits)
-            .where(lure_band.c.band_hash.in_(keys), lure_band.c.band_no < BANDS)
+            .where(lure_band.c.band_hash.in_(keys))
             .group_by(lure_band.c.lure_id)
             .order_by(hits.desc())
             .limit(MAX_CANDIDATES)

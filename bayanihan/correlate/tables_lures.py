@@ -3,9 +3,7 @@
 ``lure_band`` is the index: its primary key ``(band_hash, band_no, lure_id)`` is a B-tree, so
 a query looks up its own band keys and reads candidate lure ids from the index alone (on
 SQLite the table is ``WITHOUT ROWID``: the key is the table). Band hashes mix in the band
-number, so ``band_hash IN (...)`` is the lookup and ``band_no`` confirms it. Band numbers below
-:data:`EMBEDDING_BAND_BASE` are MinHash bands; from it on, random-hyperplane bands of the
-sentence embedding.
+number, so ``band_hash IN (...)`` is the lookup; ``band_no`` says which band a row is.
 """
 
 from __future__ import annotations
@@ -24,9 +22,6 @@ from sqlalchemy import (
 )
 
 from bayanihan.store.schema import metadata
-
-#: First band number used for embedding bands.
-EMBEDDING_BAND_BASE = 1000
 
 lure = Table(
     "lure",

@@ -103,14 +103,15 @@ def _tags(event: MISPEvent) -> list[str]:
 
 
 def sharing(event: MISPEvent, tags: Sequence[str], own_org: str,
-            audience: Sequence[str] | None) -> tuple[TLP, list[str] | None]:
+            audience: Sequence[str] | None, group: Any = None) -> tuple[TLP, list[str] | None]:
     """TLP and audience from ``tlp:`` tags, the distribution level and sharing group.
 
     A ``tlp:`` tag decides the level (``tlp:white`` is CLEAR); without one the
     distribution does (0 your organisation only: RED to yourself; 1 this community: AMBER;
     2 connected and 3 all communities: GREEN; 4 sharing group: AMBER to its organisations).
     An explicit ``audience`` (request parameter) wins, then ``bayanihan:audience`` tags,
-    then the sharing group's organisations, then distribution 0's own organisation.
+    then the organisations of the sharing ``group`` (the event's ``SharingGroup``, matched
+    by name to organisation codes), then distribution 0's own organisation.
     """
     levels = [t.split(":", 1)[1] for t in tags if t.lower().startswith("tlp:")]
     parsed = []
@@ -119,16 +120,17 @@ def sharing(event: MISPEvent, tags: Sequence[str], own_org: str,
             parsed.append(TLP.parse(level))
         except ValueError as exc:
             raise InvalidInput(f"Tag: {exc}", [f"Event.Tag[{i}]"]) from None
+    raw = getattr(event, "distribution", None)
     try:
-        distribution = int(getattr(event, "distribution", 1))
+        distribution = 1 if raw is None else int(raw)
     except (TypeError, ValueError):
         raise InvalidInput("distribution must be 0-5", ["Event.distribution"]) from None
     tlp = max(parsed, key=lambda t: t.rank) if parsed else DISTRIBUTION_TLP.get(distribution, TLP.AMBER)
     named = list(audience) if audience else [v for k, v in _pairs(tags) if k == "audience"]
     if not named and distribution == 4:
-        group = getattr(event, "SharingGroup", None) or getattr(event, "sharing_group", None) or {}
         orgs = group.get("SharingGroupOrg", []) if isinstance(group, dict) else []
-        named = [str(o.get("Organisation", {}).get("name", "")) for o in orgs]
+        named = [str(o.get("Organisation", {}).get("name", "")) for o in orgs
+                 if isinstance(o, dict) and isinstance(o.get("Organisation"), dict)]
         named = [n for n in named if n]
     if not named and distribution == 0:
         named = [own_org]
@@ -171,7 +173,7 @@ def event_to_report(event: dict[str, Any], own_org: str, audience: Sequence[str]
     loaded = _load(event)
     tags = _tags(loaded)
     pairs = _pairs(tags)
-    tlp, named = sharing(loaded, tags, own_org, audience)
+    tlp, named = sharing(loaded, tags, own_org, audience, event.get("SharingGroup"))
     values: dict[str, list[str]] = {}
     for key, value in pairs:
         values.setdefault(key, []).append(value)
@@ -190,14 +192,15 @@ def event_to_report(event: dict[str, Any], own_org: str, audience: Sequence[str]
             continue
         kind, hash_name = ATTRIBUTE_KINDS[attr.type]
         obs = _observable(kind, hash_name, str(attr.value), country, f"{where}.value")
-        typed.append(TypedObservable(obs, where, _labels(attr.type, attr.category, attr.to_ids),
-                                     attr.comment or None))
+        labels = _labels(attr.type, getattr(attr, "category", None), getattr(attr, "to_ids", True))
+        typed.append(TypedObservable(obs, where, labels, getattr(attr, "comment", None) or None))
         field_of[where] = f"{where}.value"
     for i, obj in enumerate(loaded.objects):
         if obj.name == "coin-address":
             where = f"Event.Object[{i}]"
             typed.append(TypedObservable(_wallet(obj, country, where), where,
-                                         ('misp:object="coin-address"',), obj.comment or None))
+                                         ('misp:object="coin-address"',),
+                                         getattr(obj, "comment", None) or None))
     first = one.get("first-seen") or (f"{loaded.date.isoformat()}T00:00:00Z"
                                       if getattr(loaded, "date", None) else None)
     data: dict[str, Any] = {
@@ -220,9 +223,10 @@ def event_to_report(event: dict[str, Any], own_org: str, audience: Sequence[str]
     try:
         report = parse_report(data)
     except InvalidInput as exc:
-        raise InvalidInput(f"MISP event: {exc.detail}",
-                           [f"Event.{_MISP_FIELD.get(f.split('.')[0].split('[')[0], f)}"
-                            for f in exc.fields]) from None
+        fields = [f"Event.{_MISP_FIELD.get(f.split('.')[0].split('[')[0], f)}" for f in exc.fields]
+        if "audience" in exc.fields:  # or name the recipients with ?audience=
+            fields.append("audience")
+        raise InvalidInput(f"MISP event: {exc.detail}", list(dict.fromkeys(fields))) from None
     return report, typed, field_of
 
 
@@ -255,37 +259,37 @@ def _unescape(value: str) -> str:
 
 
 def _indicator_attribute(obj: dict[str, Any], scos: dict[str, dict[str, Any]],
-                         ) -> tuple[str, str, dict[str, Any]] | None:
-    """(kind, value, attribute fields) of an indicator made by the hub; None otherwise."""
+                         ) -> tuple[str, dict[str, Any], dict[str, str]] | None:
+    """(kind, attribute fields, wallet details) of an indicator the hub made; None otherwise."""
     match = _PATTERN.match(str(obj.get("pattern", "")))
     if match is None:
         return None
     labels = dict(m.groups() for lb in obj.get("labels", ()) if (m := _LABEL.match(lb)))
     value = _unescape(match.group("value"))
     sco_type, hash_name = match.group("type"), match.group("hash")
+    wallet: dict[str, str] = {}
     if hash_name:
-        misp_type = HASH_TYPES.get(hash_name)
-        if misp_type is None:
-            return None
+        kind, misp_type = "file-hash", HASH_TYPES.get(hash_name)
         if hash_name == "TLSH" and not value.upper().startswith("T1"):
             value = "T1" + value
-        kind = "file-hash"
     elif sco_type == "bayanihan-crypto-wallet":
-        chain = next((s.get("chain") for s in scos.values() if s.get("value") == value
-                      and s["type"] == sco_type), None)
-        return "crypto-wallet", value, {"chain": chain or "BTC", "object": labels.get("object")}
+        kind, misp_type = "crypto-wallet", "btc"
+        wallet["chain"] = next((str(s.get("chain")) for s in scos.values()
+                                if s["type"] == sco_type and s.get("value") == value), "BTC")
+        if labels.get("object"):
+            wallet["object"] = labels["object"]
     else:
         kind = {"bayanihan-phone-number": "phone-number"}.get(sco_type, sco_type)
         misp_type = DEFAULT_TYPES.get(kind)
-        if misp_type is None:
-            return None
+    if misp_type is None:
+        return None
     fields = {"type": labels.get("type", misp_type), "value": value,
               "to_ids": labels.get("to_ids", "True") == "True"}
     if labels.get("category"):
         fields["category"] = labels["category"]
     if obj.get("description"):
         fields["comment"] = obj["description"]
-    return kind, value, fields
+    return kind, fields, wallet
 
 
 def report_to_event(objects: list[dict[str, Any]], audience: Sequence[str] | None = None,
@@ -331,14 +335,12 @@ def report_to_event(objects: list[dict[str, Any]], audience: Sequence[str] | Non
         made = _indicator_attribute(obj, scos)
         if made is None:
             continue
-        kind, value, fields = made
-        if kind == "crypto-wallet" and (fields["chain"] != "BTC" or fields.get("object")):
+        kind, fields, wallet = made
+        if kind == "crypto-wallet" and (wallet["chain"] != "BTC" or wallet.get("object")):
             coin = MISPObject("coin-address")
-            coin.add_attribute("address", value=value)
-            coin.add_attribute("symbol", value=WALLET_SYMBOLS[fields["chain"]])
+            coin.add_attribute("address", value=fields["value"])
+            coin.add_attribute("symbol", value=WALLET_SYMBOLS[wallet["chain"]])
             event.add_object(coin)
-        elif kind == "crypto-wallet":
-            event.add_attribute("btc", value)
         else:
             event.add_attribute(**fields)
     return {"Event": orjson.loads(event.to_json())}

@@ -133,6 +133,14 @@ def format_ms_dt(moment: Any) -> str | None:
     return format_ms(int(moment.timestamp()) * 1_000_000 + moment.microsecond)
 
 
+def plain_stamp(stamp: str) -> str:
+    """A timestamp without trailing fractional zeros, as the ``stix2`` library writes
+    ``published`` and ``valid_from``, so objects survive a trip through it unchanged."""
+    head, dot, frac = stamp.removesuffix("Z").partition(".")
+    frac = frac.rstrip("0")
+    return f"{head}.{frac}Z" if dot and frac else f"{head}Z"
+
+
 def _indicator(name: str, pattern: str, base: dict[str, Any], valid_from: str,
                short_props: dict[str, Any], labels: Sequence[str],
                description: str | None) -> dict[str, Any]:
@@ -180,7 +188,7 @@ def build(report: Report, *, author: str, country: str | None,
     languages, prints = _languages(report)
     props = ai_properties(report, languages, prints, file_refs)
     short = {k: props[k] for k in ("vector", "channel", "targeted_countries") if k in props}
-    valid_from = props.get("first_seen", stamp)
+    valid_from = plain_stamp(props.get("first_seen", stamp))
     incident = with_ai_properties({**base, "type": "incident", "id": new_id("incident"),
                                    "name": report.title, "description": report.narrative or
                                    report.title}, props)
@@ -204,7 +212,7 @@ def build(report: Report, *, author: str, country: str | None,
     refs = [o["id"] for o in members] + list(dict.fromkeys(techniques.values()))
     report_obj = with_ai_properties({
         **base, "type": "report", "id": new_id("report"), "name": report.title,
-        "description": report.narrative or report.title, "published": stamp,
+        "description": report.narrative or report.title, "published": plain_stamp(stamp),
         "report_types": ["threat-report"], "object_refs": refs,
     }, props)
     return Built(report_obj["id"], [report_obj, *members], languages, found)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from stix2validator import ValidationOptions, validate_instance
@@ -62,31 +61,36 @@ _LANG_CODES = frozenset(enums.LANG_CODES)
 _DEFER_PROPERTIES = ("granular_markings", "cpe")  # MUST checks left to the validator
 
 
-def _instant(match: re.Match[str]) -> tuple[int, ...] | None:
-    """The timestamp as a tuple when dateutil (the validator's parser) accepts it, else None."""
+_DAYS = (0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _instant(match: re.Match[str]) -> tuple[str, int, str] | None:
+    """A sortable form of a timestamp dateutil (the validator's parser) accepts, else None.
+
+    ``match`` is a `TIMESTAMP_FORMAT_RE` match, so every field is in range except the day of
+    the month, second 60 and year 0, which dateutil refuses.
+    """
     text = match.group(0)
-    try:
-        moment = datetime(
-            int(text[0:4]), int(text[5:7]), int(text[8:10]),
-            int(text[11:13]), int(text[14:16]), int(text[17:19]),
-        )  # fmt: skip
-    except ValueError:
+    day = int(text[8:10])
+    if day > 28:
+        month, year = int(text[5:7]), int(text[0:4])
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        if day > _DAYS[month] or (month == 2 and day == 29 and not leap):
+            return None
+    if text[17:19] == "60" or text.startswith("0000"):
         return None
     fraction = match.group(6)
     digits = fraction[1:] if fraction else ""
-    return (moment.toordinal(), moment.hour, moment.minute, moment.second, len(digits),
-            int(digits.ljust(6, "0")) if len(digits) <= 6 else 0)  # fmt: skip
+    return text[:19], len(digits), digits.ljust(6, "0")
 
 
-def _in_order(
-    obj: dict[str, Any], later: str, op: str, earlier: str, instants: dict[str, tuple[int, ...]]
-) -> bool:
+def _in_order(obj: dict[str, Any], later: str, op: str, earlier: str, instants: dict[str, Any]) -> bool:
     """The validator's `compare`: datetimes when strptime reads both (<= 6 digits), else text."""
     a, b = instants.get(later), instants.get(earlier)
     if a is None or b is None:
         return False  # not a timestamp the fast path understands
-    if a[4] <= 6 and b[4] <= 6:
-        left, right = (a[0], a[1], a[2], a[3], a[5]), (b[0], b[1], b[2], b[3], b[5])
+    if a[1] <= 6 and b[1] <= 6:
+        left, right = (a[0], a[2]), (b[0], b[2])  # fixed-width text sorts as time does
     else:
         left, right = obj[later], obj[earlier]
     return left >= right if op == "ge" else left > right
@@ -110,7 +114,7 @@ def _fast_accept(obj: Any) -> bool:
                     return False
     if not schema(obj):
         return False
-    instants: dict[str, tuple[int, ...]] = {}
+    instants: dict[str, tuple[str, int, str]] = {}
     for prop in _TIMESTAMPS[obj_type]:
         if prop in obj:
             value = obj[prop]
@@ -177,6 +181,8 @@ def _validator_problems(obj: Any) -> list[Problem]:
 
 def validate(obj: Any) -> list[Problem]:
     """Problems that make `obj` invalid STIX 2.1 per stix2-validator; [] when it is valid."""
-    if _fast_accept(obj):
-        return []
-    return _validator_problems(obj)
+    try:
+        accepted = _fast_accept(obj)
+    except Exception:  # anything odd is for the validator to judge
+        accepted = False
+    return [] if accepted else _validator_problems(obj)

@@ -29,7 +29,11 @@ _FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 _OBJECT_KEYWORDS = _ANNOTATIONS | {
     "type", "properties", "patternProperties", "additionalProperties", "required", "allOf", "$ref",
 }  # fmt: skip
-_STRING_KEYWORDS = _ANNOTATIONS | {"type", "pattern", "minLength", "maxLength", "$ref", "allOf"}
+_STRING_KEYWORDS = _ANNOTATIONS | {
+    "type", "pattern", "minLength", "maxLength", "$ref", "allOf", "format", "enum", "not",
+}  # fmt: skip
+_PATTERN_ONLY = frozenset({"pattern", "title", "description"})
+_OBJECT_ONLY = frozenset({"properties", "patternProperties", "additionalProperties", "required"})
 _ARRAY_KEYWORDS = _ANNOTATIONS | {"type", "minItems", "items", "$ref", "allOf"}
 _TYPE_ONLY = frozenset({"type", "minItems", "title", "description"})
 _NAME_CACHE_LIMIT = 50_000
@@ -75,6 +79,26 @@ def _all(checks: list[Check]) -> Check:
     return every
 
 
+def _format(name: str) -> Check:
+    """The format check jsonschema's FormatChecker.conforms runs, without its overhead."""
+    func, raises = _FORMAT_CHECKER.checkers[name]
+
+    def conforms(v: Any) -> bool:
+        try:
+            return bool(func(v))
+        except raises:
+            return False
+
+    return conforms
+
+
+def _tag(check: Check, **marks: Any) -> Check:
+    """Record what a check guarantees, so an object check can drop implied ones."""
+    for key, value in marks.items():
+        setattr(check, key, value)
+    return check
+
+
 def _type_union(schema: dict[str, Any]) -> Check | None:
     """A fast check for `type` alone or `anyOf` branches that each name a type (+ minItems)."""
     branches = schema.get("anyOf") if set(schema) <= {"anyOf", "title", "description"} else None
@@ -113,7 +137,10 @@ def _type_union(schema: dict[str, Any]) -> Check | None:
             return False
         return fallback(v)  # a subclass of a JSON type: decide the slow way
 
-    return check
+    kinds = {b["type"] for b in branches if b["type"] != "array"}
+    if list_min is not None:
+        kinds.add("array" if list_min == 0 else "array1")
+    return _tag(check, union=frozenset(kinds))
 
 
 _PLAIN_JSON = frozenset({str, bool, dict, type(None), int, float, list})
@@ -126,25 +153,44 @@ def _generic_type_union(names: set[str], list_min: int | None) -> Check:
     return check
 
 
+def _is_string_part(part: dict[str, Any]) -> bool:
+    not_ = part.get("not")
+    return set(part) <= _STRING_KEYWORDS and (not_ is None or set(not_) <= _PATTERN_ONLY)
+
+
 def _string(parts: list[tuple[dict[str, Any], Path]]) -> Check:
-    """A string schema (type, patterns, lengths, enum) as one check."""
+    """A string schema (type, patterns, lengths, enum, format, not-pattern) as one check."""
     searches = tuple(re.compile(part["pattern"]).search for part, _ in parts if "pattern" in part)
+    refused = tuple(
+        re.compile(part["not"]["pattern"]).search for part, _ in parts if "pattern" in part.get("not", {})
+    )
     least = max((part.get("minLength", 0) for part, _ in parts), default=0)
     most = min((part.get("maxLength", 1 << 62) for part, _ in parts), default=1 << 62)
     enums = [frozenset(part["enum"]) for part, _ in parts if "enum" in part]
     allowed = frozenset.intersection(*enums) if enums else None
+    formats = tuple(_format(part["format"]) for part, _ in parts if "format" in part)
+
+    if not (refused or formats or least or most < 1 << 62) and allowed is None:
+        if not searches:
+            return _tag(_TYPE_TESTS["string"], accepts="string")
+        if len(searches) == 1:
+            search = searches[0]
+            return _tag(lambda v: isinstance(v, str) and search(v) is not None, accepts="string")
 
     def check(v: Any) -> bool:
         if not isinstance(v, str) or not least <= len(v) <= most:
             return False
         if allowed is not None and v not in allowed:
             return False
-        for search in searches:  # noqa: SIM110 (faster than all() here)
+        for search in searches:
             if search(v) is None:
                 return False
-        return True
+        for search in refused:
+            if search(v) is not None:
+                return False
+        return all(f(v) for f in formats) if formats else True
 
-    return check
+    return _tag(check, accepts="string")
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -175,8 +221,10 @@ class _Compiler:
         parts = self._flatten(schema, base)
         types = {part.get("type") for part, _ in parts} - {None}
         if types == {"object"}:
-            return self._object(parts)
-        if types == {"string"} and all(set(part) <= _STRING_KEYWORDS for part, _ in parts):
+            return self._object(parts, strict=True)
+        if not types and any(_OBJECT_ONLY & set(part) for part, _ in parts):
+            return self._object(parts, strict=False)  # object keywords only bind objects
+        if types == {"string"} and all(_is_string_part(part) for part, _ in parts):
             return _string(parts)
         if types == {"array"} and all(set(part) <= _ARRAY_KEYWORDS for part, _ in parts):
             return self._array(parts)
@@ -203,7 +251,7 @@ class _Compiler:
             node = node[part]
         return path, node
 
-    def _object(self, parts: list[tuple[dict[str, Any], Path]]) -> Check:
+    def _object(self, parts: list[tuple[dict[str, Any], Path]], strict: bool) -> Check:
         """An object schema, flattened: the checks for each property name are found once."""
         required: set[str] = set()
         scopes: list[tuple[dict[str, Check], list[tuple[Any, Check]], Check | None]] = []
@@ -226,39 +274,40 @@ class _Compiler:
                 whole.append(self._generic(rest, base))
         needed = frozenset(required)
         rest_check = _all(whole)
-        per_name: dict[str, tuple[Check, ...]] = {}
+        per_name: dict[str, Check] = {}
 
-        def checks_for(name: str) -> tuple[Check, ...]:
+        def check_for(name: str) -> Check:
             found: list[Check] = []
             for named, patterns, additional in scopes:
                 matched = False
                 if name in named:
                     found.append(named[name])
                     matched = True
-                for search, check in patterns:
+                for search, sub in patterns:
                     if search(name):
-                        found.append(check)
+                        found.append(sub)
                         matched = True
                 if not matched and additional is not None:
                     found.append(additional)
+            typed = {getattr(c, "accepts", None) for c in found}
+            found = [c for c in found if not typed & getattr(c, "union", frozenset())]
             if len(per_name) > _NAME_CACHE_LIMIT:
                 per_name.clear()
-            per_name[name] = result = tuple(found)
+            per_name[name] = result = _all(found)
             return result
 
         def check(v: Any) -> bool:
-            if not isinstance(v, dict) or not needed.issubset(v.keys()):
+            if not isinstance(v, dict):
+                return not strict and rest_check(v)
+            if not needed.issubset(v.keys()):
                 return False
             for name, value in v.items():
-                subs = per_name.get(name)
-                if subs is None:
-                    subs = checks_for(name)
-                for sub in subs:
-                    if not sub(value):
-                        return False
+                sub = per_name.get(name) or check_for(name)
+                if not sub(value):
+                    return False
             return rest_check(v)
 
-        return check
+        return _tag(check, accepts="object")
 
     def _array(self, parts: list[tuple[dict[str, Any], Path]]) -> Check:
         """An array schema: type, minItems and one items schema, as one loop."""
@@ -274,7 +323,7 @@ class _Compiler:
                     return False
             return True
 
-        return check
+        return _tag(check, accepts="array1" if least >= 1 else "array")
 
     def _generic(self, schema: dict[str, Any], base: Path) -> Check:
         checks: list[Check] = []
@@ -291,10 +340,6 @@ class _Compiler:
         target, _, pointer = ref.partition("#")
         path = (base.parent / target).resolve() if target else base
         return self._ref(path, pointer)
-
-    def _kw_anyOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
-        checks = [self.compile(s, base) for s in subs]
-        return lambda v: any(c(v) for c in checks)
 
     def _kw_type(self, name: str, schema: dict[str, Any], base: Path) -> Check:
         return _TYPE_TESTS[name]
@@ -315,7 +360,7 @@ class _Compiler:
         return lambda v: not isinstance(v, str) or search(v) is not None
 
     def _kw_format(self, name: str, schema: dict[str, Any], base: Path) -> Check:
-        return lambda v: _FORMAT_CHECKER.conforms(v, name)
+        return _format(name)
 
     def _kw_minLength(self, n: int, schema: dict[str, Any], base: Path) -> Check:
         return lambda v: not isinstance(v, str) or len(v) >= n
@@ -408,6 +453,13 @@ class _Compiler:
 
     def _kw_allOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
         return _all([self.compile(s, base) for s in subs])
+
+    def _kw_anyOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
+        if all(set(b) == {"required"} for b in subs):
+            groups = tuple(frozenset(b["required"]) for b in subs)  # "one of these key sets"
+            return lambda v: not isinstance(v, dict) or any(g.issubset(v.keys()) for g in groups)
+        checks = [self.compile(s, base) for s in subs]
+        return lambda v: any(c(v) for c in checks)
 
     def _kw_oneOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
         checks = [self.compile(s, base) for s in subs]

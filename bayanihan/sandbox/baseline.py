@@ -25,9 +25,9 @@ from .suite import Case, Suite
 
 def make_pipeline() -> Pipeline:
     return Pipeline([
-        ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2,
-                                  sublinear_tf=True, max_features=300_000)),
-        ("lr", LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced")),
+        ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2,
+                                  sublinear_tf=True, max_features=100_000)),
+        ("lr", LogisticRegression(C=10.0, tol=1e-3, max_iter=3000, class_weight="balanced")),
     ])
 
 

@@ -37,6 +37,7 @@ class Limits:
     processes: int = 64
     file_size: int = 16 << 20
     case_timeout: float = 5.0
+    startup_timeout: float = 60.0  # extra allowance for the first answer after a (re)start
     run_timeout: float = 3600.0
     output_line_bytes: int = 1 << 20
     batch_size: int = 512

@@ -53,6 +53,8 @@ class ToolProcess:
         os.close(ev_write)
         self.stderr_tail = b""
         self.hook_active = False
+        self.answered = False
+        self.started = time.monotonic()
         self._snmp = f"/proc/{self.proc.pid}/net/snmp" if netns else None
         self.no_route_seen = self.no_routes()
         for fd in (self.proc.stdin.fileno(), self.proc.stdout.fileno(),
@@ -111,6 +113,7 @@ class Session:
         self.proc: ToolProcess | None = None
         self.restarts = 0
         self.hook_seen = False
+        self.startup_seconds: float | None = None
 
     def run(self, cases: Sequence[dict[str, Any]],
             progress: Callable[[int], None] | None = None) -> list[Verdict]:
@@ -158,6 +161,13 @@ class Session:
         careful.difference_update(c["id"] for c in batch)
         return True
 
+    def _grace(self) -> float:
+        """Start-up allowance: the full one until the tool first answers, then twice what
+        its first start-up took (so a case that hangs a fresh process is not waited out)."""
+        if self.startup_seconds is None:
+            return self.limits.startup_timeout
+        return min(self.limits.startup_timeout, 2 * self.startup_seconds + 1.0)
+
     def _settle_failure(self, failure: _Failure, sent: int,
                         expect: OrderedDict[str, Verdict], careful: set[str]) -> bool:
         assert self.proc is not None
@@ -202,7 +212,8 @@ class Session:
         try:
             while expect:
                 now = time.monotonic()
-                wait = min(last + self.limits.case_timeout, deadline) - now
+                grace = 0.0 if proc.answered else self._grace()
+                wait = min(last + self.limits.case_timeout + grace, deadline) - now
                 if wait <= 0:
                     if now >= deadline:
                         raise _Failure("not_run", "run timeout")
@@ -235,6 +246,9 @@ class Session:
                             if line.strip() and expect:
                                 self._answer(line, expect, (now - last) * 1000)
                                 last = now
+                                if not proc.answered and self.startup_seconds is None:
+                                    self.startup_seconds = now - proc.started
+                                proc.answered = True
                         if len(buf) > self.limits.output_line_bytes:
                             raise _Failure("output_flood", f"answer line longer than "
                                            f"{self.limits.output_line_bytes} bytes")

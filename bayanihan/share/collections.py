@@ -17,11 +17,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Connection, and_, delete, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    or_,
+    select,
+    true,
+    update,
+)
 
 from bayanihan.model.members import OrgKind
 from bayanihan.model.tlp import TLP
@@ -135,12 +147,34 @@ MANIFEST_COLUMNS = (stix_objects.c.date_added, stix_objects.c.id, stix_objects.c
 VERSION_COLUMNS = (stix_objects.c.date_added, stix_objects.c.version, stix_objects.c.version_us)
 
 
-def page(conn: Connection, collection: Collection, reader: Reader, where: ColumnElement[bool],
-         limit: int, columns: Sequence[Any] = OBJECT_COLUMNS) -> list[Any]:
-    """Up to ``limit + 1`` rows in ``date_added`` order (the extra one means "more")."""
-    query = (select(*columns).where(where, collection.holds(reader))
-             .order_by(stix_objects.c.date_added).limit(limit + 1))
-    return list(conn.execute(query))
+@lru_cache(maxsize=1024)
+def _page_query(collection: Collection, reader: Reader, filters: Filters, default_version: str,
+                by_id: bool, columns: tuple[Any, ...]) -> Select[Any]:
+    """The page statement, built once per reader and filter shape (building costs ~2 ms)."""
+    t = stix_objects.c
+    where = and_(filters.condition(default_version), t.date_added > bindparam("after"),
+                 collection.holds(reader))
+    order: Any = t.date_added
+    if by_id or filters.ids:
+        where = and_(where, t.id == bindparam("object_id")) if by_id else where
+        order = t.date_added + 0  # SQLite: look up by id, not by walking date_added
+    return select(*columns).where(where).order_by(order).limit(bindparam("rows"))
+
+
+def page(conn: Connection, collection: Collection, reader: Reader, filters: Filters, after: int,
+         limit: int, columns: tuple[Any, ...] = OBJECT_COLUMNS, object_id: str | None = None,
+         default_version: str = "last") -> list[Any]:
+    """Up to ``limit + 1`` rows added after ``after``, in ``date_added`` order.
+
+    The extra row only says that there is more.
+    """
+    query = _page_query(collection, reader, replace(filters, added_after=None), default_version,
+                        object_id is not None, columns)
+    start = max(after, filters.added_after if filters.added_after is not None else -1)
+    params: dict[str, Any] = {"after": start, "rows": limit + 1}
+    if object_id is not None:
+        params["object_id"] = object_id
+    return list(conn.execute(query, params))
 
 
 def exists_for(conn: Connection, collection: Collection, reader: Reader, object_id: str) -> bool:

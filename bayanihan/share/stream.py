@@ -344,8 +344,9 @@ class StreamHub:
                 await asyncio.sleep(1.0)
 
     async def _advance(self) -> None:
+        page = min(PAGE, self.buffer)  # a live subscriber can always take one page
         while True:
-            batch = await self._read(read_window, self.position, None)
+            batch = await self._read(read_window, self.position, None, page)
             for event in batch:
                 self.position = event.position
                 for sub in list(self.subscribers):
@@ -354,7 +355,7 @@ class StreamHub:
             if batch:
                 for callback in self.on_advance:
                     callback(self.position)
-            if len(batch) < PAGE:
+            if len(batch) < page:
                 return
 
 

@@ -157,12 +157,16 @@ def pull(hub: Hub, remote: Remote, source_org: str, *, page_size: int = 1000,
 
 
 # -- push -----------------------------------------------------------------------------------
-def own_versions(conn: Connection, reader: Reader, after: int, limit: int) -> list[Any]:
-    """This organisation's object versions added after ``after`` (never RED), oldest first."""
+def own_versions(conn: Connection, reader: Reader, identity_id: str, after: int,
+                 limit: int) -> list[Any]:
+    """This organisation's object versions added after ``after``, oldest first.
+
+    Never TLP:RED, and never the organisation's own identity (each hub makes its own).
+    """
     t = stix_objects.c
     query = (select(t.date_added, t.body)
              .where(and_(t.date_added > after, t.author_org == reader.org, t.tlp != TLP.RED.value,
-                         visible(reader)))
+                         t.id != identity_id, visible(reader)))
              .order_by(t.date_added).limit(limit))
     return list(conn.execute(query))
 
@@ -187,7 +191,7 @@ def push(hub: Hub, remote: Remote, org: str, *, page_size: int = 500,
     headers = {"Content-Type": TAXII_MEDIA}
     with remote.client() as client:
         while True:
-            rows = hub.db.read_sync(own_versions, reader, after, page_size)
+            rows = hub.db.read_sync(own_versions, reader, found.identity_id, after, page_size)
             if not rows:
                 break
             body = b'{"objects":[' + ",".join(r.body for r in rows).encode() + b"]}"

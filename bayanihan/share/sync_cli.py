@@ -111,7 +111,7 @@ def status_command(database: DatabaseOpt = None, config: ConfigOpt = None) -> No
 
     with opened(database, config) as hub:
         rows = hub.db.read_sync(all_cursors)
-    table = Table("remote", "direction", "cursor", "objects", "updated")
+    table = Table("remote", "direction", "cursor", "objects moved", "updated")
     for r in rows:
         table.add_row(r.remote, r.direction, r.cursor, str(r.objects), format_ms(r.updated_us))
     out.print(table)

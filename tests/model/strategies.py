@@ -34,7 +34,7 @@ def uuids(draw: st.DrawFn) -> str:
 
 @st.composite
 def identifiers(draw: st.DrawFn, prefix: str | None = None) -> str:
-    kind = prefix or draw(st.sampled_from(OBJECT_TYPES + ["marking-definition", "identity"]))
+    kind = prefix or draw(st.sampled_from([*OBJECT_TYPES, "marking-definition", "identity"]))
     sep = draw(st.sampled_from(["--", "--", "--", "-", "---", "__"]))
     return f"{kind}{sep}{draw(uuids())}"
 
@@ -104,14 +104,32 @@ def mutation(draw: st.DrawFn, obj: dict[str, Any]) -> None:
     elif kind == "type":
         obj["type"] = draw(st.sampled_from(OBJECT_TYPES))
     elif kind == "timestamp":
-        prop = draw(st.sampled_from(["created", "modified", "valid_from", "valid_until",
-                                     "first_seen", "last_seen", "published", "start_time"]))
+        prop = draw(
+            st.sampled_from(
+                [
+                    "created",
+                    "modified",
+                    "valid_from",
+                    "valid_until",
+                    "first_seen",
+                    "last_seen",
+                    "published",
+                    "start_time",
+                ]
+            )
+        )
         obj[prop] = draw(timestamps())
     elif kind == "order":
-        obj["modified"] = draw(st.sampled_from(["2025-01-01T00:00:00.000Z",
-                                                "2026-11-20T08:15:00.000001Z",
-                                                "2026-11-20T08:14:59.9999999Z",
-                                                "2026-11-20T08:15:00.0000000001Z"]))
+        obj["modified"] = draw(
+            st.sampled_from(
+                [
+                    "2025-01-01T00:00:00.000Z",
+                    "2026-11-20T08:15:00.000001Z",
+                    "2026-11-20T08:14:59.9999999Z",
+                    "2026-11-20T08:15:00.0000000001Z",
+                ]
+            )
+        )
     elif kind == "drop":
         obj.pop(draw(st.sampled_from(REQUIRED)), None)
     elif kind == "pattern":
@@ -138,8 +156,21 @@ def mutation(draw: st.DrawFn, obj: dict[str, Any]) -> None:
         }))  # fmt: skip
         obj["external_references"] = draw(st.sampled_from([[ref], [], [ref, {}]]))
     elif kind == "custom":
-        name = draw(st.sampled_from(["x_bayanihan_score", "ab", "Bad", "x-dash", "id",
-                                     "x_a_bin", "x_a_hex", "valid_name_too", "a" * 251]))
+        name = draw(
+            st.sampled_from(
+                [
+                    "x_bayanihan_score",
+                    "ab",
+                    "Bad",
+                    "x-dash",
+                    "id",
+                    "x_a_bin",
+                    "x_a_hex",
+                    "valid_name_too",
+                    "a" * 251,
+                ]
+            )
+        )
         obj[name] = draw(JSON_VALUES)
     elif kind == "extensions":
         key = draw(st.sampled_from([

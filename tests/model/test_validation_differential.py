@@ -18,9 +18,7 @@ from bayanihan.model import validation
 from bayanihan.model.validation import VALIDATOR_OPTIONS, validate
 from tests.model.strategies import stix_objects, timestamps
 
-DIFF_SETTINGS = settings(
-    max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+DIFF_SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def validator_rejects(obj: Any) -> bool:

@@ -123,3 +123,12 @@ class Listener:
             listener.stop()
         for listener in list(cls.opened):
             listener.close()
+
+
+def read_stream(client: httpx.Client, ids: dict[str, str]) -> set[str]:
+    """Policy-matrix read path: ``/api/v1/stream?after=0&follow=false`` -> cases seen."""
+    r = client.get("/api/v1/stream", params={"after": 0, "follow": "false"})
+    assert r.status_code == 200, r.text
+    seen_ids = {orjson.loads(line[5:])["object_id"] for line in r.text.splitlines()
+                if line.startswith("data:")}
+    return {case for case, oid in ids.items() if oid in seen_ids}

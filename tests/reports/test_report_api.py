@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 import stix2
 from sqlalchemy import func, select
 from stix2validator import ValidationOptions, validate_instance
@@ -126,21 +126,22 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("case", "change", "field"), BAD, ids=[b[0] for b in BAD])
 def test_bad_input_names_the_field_and_stores_nothing(
-        report_hub: Callable[..., RunningHub], case: str, change: dict[str, Any],
-        field: str) -> None:
+        report_hub: Callable[..., RunningHub]) -> None:
     rh = report_hub()
-    doc = report(0, lures=["โทร 081-234-5678 hxxps://scb-verify[.]com/th"])
-    doc.update({k: v for k, v in change.items() if v is not None})
-    for key in [k for k, v in change.items() if v is None]:
-        doc.pop(key)
+    client = rh.client("TH")
+    assert client.post("/api/v1/reports", json=report(5)).status_code == 201  # one good one
     before = count_objects(rh)
-    r = rh.client("TH").post("/api/v1/reports", json=doc)
-    assert 400 <= r.status_code < 500, r.text
-    assert field in r.json()["fields"], r.json()
-    assert count_objects(rh) == before - 0  # not one object of the report stored
-    assert rh.client("TH").get("/api/v1/reports").json()["reports"] == []
+    for case, change, field in BAD:
+        doc = report(0, lures=["โทร 081-234-5678 hxxps://scb-verify[.]com/th"])
+        doc.update({k: v for k, v in change.items() if v is not None})
+        for key in [k for k, v in change.items() if v is None]:
+            doc.pop(key)
+        r = client.post("/api/v1/reports", json=doc)
+        assert 400 <= r.status_code < 500, (case, r.text)
+        assert field in r.json()["fields"], (case, r.json())
+        assert count_objects(rh) == before, case  # not one object of the report stored
+    assert len(client.get("/api/v1/reports").json()["reports"]) == 1
 
 
 def test_not_json_and_wrong_media_type(report_hub: Callable[..., RunningHub]) -> None:
@@ -161,20 +162,18 @@ def test_extension_survives_stix2_and_the_objects_api(
     rh = report_hub()
     client = rh.client("SG")
     made = client.post("/api/v1/reports", json=report(7)).json()
-    for object_id in made["objects"][:3]:  # report, incident, an indicator
+    for object_id in made["objects"]:
         r = client.get(f"/api/v1/objects/{object_id}")
         assert r.status_code == 200, r.text
         stored = r.json()["versions"][-1]["object"]
-        assert EXTENSION_ID in stored["extensions"]
         parsed = stix2.parse(stored, allow_custom=True)
         again = stix2.parse(parsed.serialize(), allow_custom=True)
-        assert dict(again["extensions"][EXTENSION_ID]) == stored["extensions"][EXTENSION_ID]
-        import json
-
+        if stored["type"] in ("report", "incident", "indicator"):
+            assert dict(again["extensions"][EXTENSION_ID]) == stored["extensions"][EXTENSION_ID]
         assert json.loads(again.serialize()) == stored
         props = ai_properties(stored)
-        assert props is not None
-        assert property_problems({"extension_type": "property-extension", **props}) == []
+        if props is not None:
+            assert property_problems({"extension_type": "property-extension", **props}) == []
     definition = client.get(f"/api/v1/objects/{EXTENSION_ID}").json()["versions"][0]["object"]
     assert definition["extension_types"] == ["property-extension"]
     assert validate_instance(definition, OPTIONS).is_valid

@@ -69,7 +69,7 @@ def http_tool() -> Iterator[str]:
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             cases = [json.loads(line) for line in body.splitlines()]
             if any("CRASH" in (c.get("text") or "") for c in cases):

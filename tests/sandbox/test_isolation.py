@@ -47,7 +47,7 @@ def test_bad_command_tool_is_contained_case_by_case(listener):
 
 @needs_netns
 def test_python_callable_errors_are_recorded_without_restart(listener):
-    cases = bad_cases(listener.port) + [{"id": "r1", "text": "RAISE"}]
+    cases = [*bad_cases(listener.port), {"id": "r1", "text": "RAISE"}]
     session = Session(parse_tool("py:badtool:classify", [str(HERE)]).argv, LIMITS, netns=True,
                       pythonpath=[str(HERE)])
     verdicts = {v.case_id: v for v in session.run(cases)}

@@ -11,6 +11,7 @@ from bayanihan.model.members import OrgKind
 from bayanihan.model.tlp import TLP
 from bayanihan.share.policy import Reader, may_see
 from tests.conftest import RunningHub
+from tests.realtime.sse import read_stream
 from tests.stixgen import bundle, indicator
 
 AUTHOR = "SG"
@@ -79,9 +80,58 @@ def read_by_id(client: httpx.Client, ids: dict[str, str]) -> set[str]:
     return seen
 
 
+TAXII_ACCEPT = {"Accept": "application/taxii+json;version=2.1"}
+
+
+def _taxii_collections(client: httpx.Client) -> list[str]:
+    r = client.get("/taxii2/api/collections/", headers=TAXII_ACCEPT)
+    assert r.status_code == 200, r.text
+    return [c["id"] for c in r.json().get("collections", []) if c["can_read"]]
+
+
+def _taxii_listing(client: httpx.Client, ids: dict[str, str], endpoint: str) -> set[str]:
+    """Cases seen through a TAXII listing (objects or manifest) of every readable collection."""
+    case_of = {oid: case for case, oid in ids.items()}
+    seen = set()
+    for collection in _taxii_collections(client):
+        params = {"match[id]": ",".join(ids.values()), "match[version]": "all"}
+        r = client.get(f"/taxii2/api/collections/{collection}/{endpoint}/", params=params,
+                       headers=TAXII_ACCEPT)
+        assert r.status_code == 200, r.text
+        seen |= {case_of[o["id"]] for o in r.json().get("objects", [])}
+    return seen
+
+
+def taxii_objects(client: httpx.Client, ids: dict[str, str]) -> set[str]:
+    return _taxii_listing(client, ids, "objects")
+
+
+def taxii_manifest(client: httpx.Client, ids: dict[str, str]) -> set[str]:
+    return _taxii_listing(client, ids, "manifest")
+
+
+def taxii_by_id(client: httpx.Client, ids: dict[str, str]) -> set[str]:
+    """Cases seen through TAXII get-an-object and object-versions, in every readable collection."""
+    seen = set()
+    for collection in _taxii_collections(client):
+        for case, oid in ids.items():
+            base = f"/taxii2/api/collections/{collection}/objects/{oid}/"
+            one = client.get(base, headers=TAXII_ACCEPT)
+            versions = client.get(base + "versions/", headers=TAXII_ACCEPT)
+            assert one.status_code == versions.status_code, (one.text, versions.text)
+            assert one.status_code in (200, 404), one.text
+            if one.status_code == 200:
+                seen.add(case)
+    return seen
+
+
 #: Every read path that returns objects: name -> function(client, ids) -> cases seen.
 READ_PATHS: dict[str, Callable[[httpx.Client, dict[str, str]], set[str]]] = {
     "api-object-by-id": read_by_id,
+    "stream-after-0": read_stream,
+    "taxii-objects": taxii_objects,
+    "taxii-manifest": taxii_manifest,
+    "taxii-object-and-versions": taxii_by_id,
 }
 
 

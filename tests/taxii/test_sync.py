@@ -14,6 +14,7 @@ from bayanihan.model.tlp import TLP
 from bayanihan.share.sync import Remote, pull, push
 from bayanihan.share.sync_cli import sync_app
 from bayanihan.store.schema import stix_objects
+from bayanihan.store.tables_taxii import all_cursors
 from tests.conftest import RunningHub
 from tests.stixgen import indicator
 from tests.taxii.conftest import REGIONAL, TAXII, post_envelope
@@ -100,4 +101,6 @@ def test_pull_from_medallion_with_the_cli(make_hub: MakeHub, tmp_path: Path) -> 
         assert again.exit_code == 0 and "0 stored" in again.output, again.output
         status = CliRunner().invoke(sync_app, ["status", "--database",
                                                node.hub.settings.database()])
-        assert server.collection_url in status.output.replace("\n", "")
+        assert status.exit_code == 0 and "pull" in status.output
+        cursors = node.hub.db.read_sync(all_cursors)
+        assert [(c.remote, c.direction) for c in cursors] == [(server.collection_url, "pull")]

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import and_
 
 from bayanihan.api.auth import caller, hub_of, writer
 from bayanihan.api.objects import parse_audience
@@ -26,7 +25,6 @@ from bayanihan.errors import Forbidden, InvalidInput, NotFound, Unprocessable
 from bayanihan.hub import Caller
 from bayanihan.model.stix import format_us, now_us
 from bayanihan.share import collections as coll
-from bayanihan.store.schema import stix_objects
 from bayanihan.store.tables_taxii import make_paging_secret, save_status
 
 router = APIRouter()
@@ -43,20 +41,17 @@ async def paging_secret(request: Request) -> bytes:
 
 
 async def _page(request: Request, who: Caller, collection_id: str, allowed: frozenset[str],
-                columns: Sequence[Any], object_id: str | None = None,
+                columns: tuple[Any, ...], object_id: str | None = None,
                 default_version: str = "last") -> tuple[list[Any], bool, str | None]:
     """Rows of one page, whether there is more, and the ``next`` token."""
     hub = hub_of(request)
     found = collection_for(collection_id, who)
     q = filters.parse(request, allowed, hub.settings.taxii_page_max)
-    where = q.filters.condition(default_version)
-    if object_id is not None:
-        where = and_(where, stix_objects.c.id == object_id)
     secret = await paging_secret(request)
     bound = binding(who.reader, request.url.path, q.params)
-    if q.next:
-        where = and_(where, stix_objects.c.date_added > read_token(secret, q.next, bound))
-    rows = await hub.db.read(coll.page, found, who.reader, where, q.limit, columns)
+    after = read_token(secret, q.next, bound) if q.next else -1
+    rows = await hub.db.read(coll.page, found, who.reader, q.filters, after, q.limit, columns,
+                             object_id, default_version)
     if (object_id is not None and not rows and not q.next
             and not await hub.db.read(coll.exists_for, found, who.reader, object_id)):
         raise NotFound(f"no object {object_id} in collection {found.alias} that you may see",

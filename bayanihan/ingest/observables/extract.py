@@ -78,9 +78,24 @@ def _url_extra(url: str, scheme_assumed: bool) -> list[tuple[str, str]]:
 
 
 def _plausible_bare_domain(host: str) -> bool:
-    """Reject ``invoice.zip`` and sentence joins such as ``terbatas.Info``."""
-    tld = host.rsplit(".", 1)[1]
+    """Reject sentence joins and abbreviations a person would not mark as a domain.
+
+    A bare host (no scheme, path or ``www.``) is weak evidence: ``terbatas.Info``,
+    ``No.PIN``, ``PT.HM``, ``Ref:763179369.GRATIS`` and ``invoice.zip`` are not domains.
+    """
+    labels = host.split(".")
+    tld = labels[-1]
     if tld[0].isupper() and not tld.isupper():
+        return False
+    if any(c.isupper() for c in tld) and any(c.islower() for c in "".join(labels[:-1])):
+        return False
+    if len(labels) == 2 and len(labels[0]) <= 2 and labels[0].isupper():
+        return False
+    try:
+        registered = normalize_domain(host).registered_domain
+    except ObservableError:
+        return False
+    if registered is None or registered.split(".", 1)[0].isdigit():
         return False
     return not is_file_like(host) and known_suffix(host)
 

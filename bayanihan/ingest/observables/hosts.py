@@ -21,6 +21,7 @@ __all__ = [
     "LATINISH",
     "canonical_host",
     "cut_glued_host",
+    "glued_www",
     "host_pattern",
     "known_suffix",
 ]
@@ -30,8 +31,8 @@ LABEL_CHARS = LATINISH + r"\-"
 _LABEL = rf"[{LATINISH}](?:[{LABEL_CHARS}]{{0,61}}[{LATINISH}])?"
 _TLD = r"(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9\-]{1,59}|[\u0400-\u04FF]{2,63})"
 _HOST_KEEP = set("-.:@%_[]")
-# A scheme-less host does not continue a word, an address or a path.
-HOST_START = rf"(?<![{LABEL_CHARS}.@_/])"
+# A scheme-less host does not continue a word or a path (e-mails are taken before hosts).
+HOST_START = rf"(?<![{LABEL_CHARS}._/])"
 
 
 def host_pattern() -> str:
@@ -68,6 +69,12 @@ def cut_glued_host(host: str) -> str:
 
 def _is_tld(label: str) -> bool:
     return known_suffix("x." + label)
+
+
+def glued_www(host: str) -> int:
+    """Offset of ``www.`` when a sentence runs into it (``100juta.www.example.com``), else 0."""
+    index = host.lower().find(".www.")
+    return index + 1 if index != -1 else 0
 
 
 def canonical_host(host: str) -> tuple[str, str]:

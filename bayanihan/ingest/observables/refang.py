@@ -26,11 +26,11 @@ _DEFANG = re.compile(
     rf"|(?P<dot>{_SP}{_OPEN}{_SP}(?:\.|dot|DOT|Dot){_SP}{_CLOSE}{_SP})"
     rf"|(?P<at>{_SP}{_OPEN}{_SP}(?:@|at|AT|At){_SP}{_CLOSE}{_SP})"
     rf"|(?P<colon>{_OPEN}{_SP}:{_SP}(?:{_CLOSE}|(?P<slashes>//{_SP}{_CLOSE})))"
-    rf"|(?P<slash>{_OPEN}/{_CLOSE})"
+    rf"|(?P<slash>{_OPEN}/{_CLOSE}|\\/)"
     r"|(?P<wide>(?<=[0-9A-Za-z\-])[\uff0e\u3002\uff61](?=[0-9A-Za-z]))"
     r"|(?P<invisible>[\u00ad\u200b\u2060\ufeff])"
 )
-_TRIGGER = re.compile(r"[\[\(\{<\uff0e\u3002\uff61\u00ad\u200b\u2060\ufeff]|[hH][xX*]")
+_TRIGGER = re.compile(r"[\\\[\(\{<\uff0e\u3002\uff61\u00ad\u200b\u2060\ufeff]|[hH][xX*]")
 _REPLACE = {"dot": ".", "at": "@", "slash": "/", "wide": ".", "invisible": ""}
 _MAX_PASSES = 4
 

@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from typing import NamedTuple
 from urllib.parse import quote, urlsplit
 
-from .hosts import HOST_START, canonical_host, cut_glued_host, host_pattern, known_suffix
+from .hosts import (
+    HOST_START,
+    canonical_host,
+    cut_glued_host,
+    glued_www,
+    host_pattern,
+    known_suffix,
+)
 from .observable import ObservableError
 from .refang import refang
 
@@ -147,15 +154,14 @@ def find_urls(text: str) -> Iterator[UrlMatch]:
             continue
         taken.append((start, end))
     for match in _BARE_URL.finditer(text):
-        if not match.group("rest") and not match.group("host").lower().startswith("www."):
-            continue
-        start = match.start()
-        if any(s <= start < e for s, e in taken):
-            continue
         host = match.group("host")
-        if not known_suffix(host):
+        glued = glued_www(host)
+        if not (match.group("rest") or glued or host.lower().startswith("www.")):
             continue
-        end = start + len(_trim(match.group(0)))
+        start = match.start() + glued
+        if any(s <= start < e for s, e in taken) or not known_suffix(host):
+            continue
+        end = match.start() + len(_trim(match.group(0)))
         written = text[start:end]
         try:
             yield UrlMatch(canonical_url(written), written, start, end, True)

@@ -56,7 +56,8 @@ def test_digits_inside_links_are_not_phone_numbers() -> None:
 def test_no_false_observables_in_plain_text() -> None:
     text = (
         "Promo sd 30 Nov 2015.Buruan aktifkan! Rp.50.000 s.d 31 Mei, jam 10:30:45, "
-        "harga 1,099 บาท 15,000-30,000 ver 1.2.3 invoice.zip terbatas.Info"
+        "harga 1,099 บาท 15,000-30,000 ver 1.2.3 invoice.zip terbatas.Info "
+        "SMS No.PIN Pemenang, dari PT.HM SAMPOERNA, Ref:763179369.GRATIS PULSA"
     )
     assert extract(text, "ID") == []
 

@@ -77,7 +77,7 @@ def test_normalisers_never_crash_on_arbitrary_unicode(text: str) -> None:
         _total(function, text)
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(URL)
 @example("HTTP://WWW.Example.COM:80/a/./b/../c%7e%2fx?q=%aa#frag")
 @example("https://ตัวอย่าง.ไทย/ทดสอบ?x=ไทย")
@@ -102,7 +102,7 @@ def test_url_canonical_form() -> None:
         canonical_url("javascript:alert(1)")
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(DOMAIN)
 def test_domain_forms_are_consistent(domain: str) -> None:
     try:
