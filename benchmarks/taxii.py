@@ -24,6 +24,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +39,6 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import tests.taxii.mount  # noqa: E402,F401  TEMPORARY until app.py mounts the TAXII router
 from bayanihan.config import Settings  # noqa: E402
 from bayanihan.hub import Hub  # noqa: E402
 from bayanihan.model.members import OrgKind  # noqa: E402
@@ -53,8 +53,8 @@ from bayanihan.share.policy import Reader  # noqa: E402
 from bayanihan.store import audit, keys  # noqa: E402
 from bayanihan.store.objects import NewVersion, store_versions  # noqa: E402
 from bayanihan.store.schema import stix_objects  # noqa: E402
-from tests.conftest import seed, serve  # noqa: E402
-from tests.taxii.medallion import medallion  # noqa: E402
+from tests.conftest import seed  # noqa: E402
+from tests.taxii.medallion import free_port, medallion  # noqa: E402
 
 TAXII = "application/taxii+json;version=2.1"
 REGIONAL = BY_ID["regional"].id
@@ -128,27 +128,62 @@ class Target:
         return times
 
 
-def bayanihan(workdir: Path, name: str) -> tuple[Hub, str, str, Callable[[], None]]:
-    settings = Settings(database_url=f"sqlite:///{workdir / name}", data_dir=str(workdir),
-                        max_bundle_objects=10_000, max_request_bytes=64 * 1024 * 1024)
+SERVER = """
+import sys, uvicorn
+from bayanihan.api.app import create_app
+from bayanihan.api.taxii import router
+from bayanihan.config import Settings
+from bayanihan.hub import Hub
+settings = Settings(database_url=sys.argv[1], data_dir=sys.argv[2], max_bundle_objects=10_000,
+                    max_request_bytes=64 * 1024 * 1024, key_cache_seconds=300)
+hub = Hub(settings)
+hub.open()
+app = create_app(settings, hub)
+if not any(getattr(r, "path", "").startswith("/taxii2") for r in app.routes):
+    app.include_router(router)  # TEMPORARY until app.py mounts the TAXII router
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning", access_log=False)
+"""
+
+
+def prepare(workdir: Path, name: str) -> tuple[Hub, str]:
+    """A seeded hub database and an analyst key of SG."""
+    settings = Settings(database_url=f"sqlite:///{workdir / name}", data_dir=str(workdir))
     hub = Hub(settings)
     hub.open()
     seed(hub)
-    server, thread, url = serve(hub)
     key, _ = hub.db.write_sync(keys.create, audit.Actor.console(), "SG", keys.Role.ANALYST)
+    return hub, key
+
+
+def start_server(hub: Hub) -> tuple[str, Callable[[], None]]:
+    """``bayanihan serve`` equivalent in its own process (uvicorn, httptools, uvloop)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, hub.settings.database(),
+                             hub.settings.data_dir, str(port)], cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(url + "/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the Bayanihan server did not start")
+        time.sleep(0.2)
 
     def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=30)
-        hub.close()
+        proc.terminate()
+        proc.wait(timeout=30)
 
-    return hub, url, key, stop
+    return url, stop
 
 
 def side_by_side(n: int, bundle: int, workdir: Path) -> None:
     objects = list(indicators(n))
     sample = [o["id"] for o in random.Random(7).sample(objects, min(200, n))]
-    _hub, url, key, stop = bayanihan(workdir, "side.db")
+    hub, key = prepare(workdir, "side.db")
+    url, stop = start_server(hub)
     with medallion(workdir, page_size=100) as med:
         targets = [
             Target("bayanihan", f"{url}/taxii2/api/collections/{REGIONAL}/",
@@ -174,6 +209,7 @@ def side_by_side(n: int, bundle: int, workdir: Path) -> None:
                   f"{ms(pct(by_id, 50))} | {ms(pct(by_id, 99))} |", flush=True)
             t.client.close()
     stop()
+    hub.close()
 
 
 def fill(hub: Hub, n: int, chunk: int = 10_000) -> float:
@@ -201,9 +237,10 @@ def query_plan(hub: Hub) -> list[str]:
 
 
 def large(n: int, workdir: Path) -> None:
-    hub, url, key, stop = bayanihan(workdir, "large.db")
+    hub, key = prepare(workdir, "large.db")
     print(f"\n## Bayanihan alone: {n:,} indicators on SQLite (inserted through store_versions)")
     rate = fill(hub, n)
+    url, stop = start_server(hub)
     size = (workdir / "large.db").stat().st_size
     print(f"insert: {rate:,.0f} objects/s; database {size / 1e9:.2f} GB")
     print("page query plan:", *query_plan(hub), sep="\n  ")
@@ -228,6 +265,7 @@ def large(n: int, workdir: Path) -> None:
           f"{ms(pct(by_id, 99))} |")
     target.client.close()
     stop()
+    hub.close()
 
 
 def main() -> None:

@@ -201,19 +201,23 @@ async def get_reports(
 
 
 def read_report(conn: Connection, report_id: str, where: Any) -> tuple[list[str], Any]:
-    """Bodies of the latest visible report version and of the objects it refers to, and
-    the report's named audience (None: the default)."""
-    latest = (stix_objects.c.is_latest.is_(True), where)
+    """Bodies of the latest visible report version and of the objects it refers to (the
+    newest version of each the reader may see), and the report's named audience."""
     row = conn.execute(select(stix_objects.c.body, stix_objects.c.audience).where(
-        stix_objects.c.id == report_id, stix_objects.c.type == "report", *latest)).first()
+        stix_objects.c.id == report_id, stix_objects.c.type == "report",
+        stix_objects.c.is_latest.is_(True), where)).first()
     if row is None:
         return [], None
     refs = [r for r in orjson.loads(row.body).get("object_refs", []) if isinstance(r, str)]
-    bodies = [row.body]
+    newest: dict[str, tuple[int, str]] = {}
     for start in range(0, len(refs), 500):
-        found = conn.execute(select(stix_objects.c.body).where(
-            stix_objects.c.id.in_(refs[start:start + 500]), *latest))
-        bodies += [r.body for r in found]
+        found = conn.execute(select(stix_objects.c.id, stix_objects.c.version_us,
+                                    stix_objects.c.body)
+                             .where(stix_objects.c.id.in_(refs[start:start + 500]), where))
+        for r in found:
+            if r.id not in newest or r.version_us > newest[r.id][0]:
+                newest[r.id] = (r.version_us, r.body)
+    bodies = [row.body] + [newest[i][1] for i in dict.fromkeys(refs) if i in newest]
     return bodies, orjson.loads(row.audience) if row.audience else None
 
 

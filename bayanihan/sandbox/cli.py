@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Annotated
 
@@ -70,8 +71,6 @@ def run_cmd(
         spec = parse_tool(tool, [str(p) for p in pythonpath or []], settings.allowed_hosts())
         answers = None
         if evidence is not None:
-            import tomllib
-
             answers = load_evidence(tomllib.loads(evidence.read_text()).get("checklist", []),
                                     f"{evidence}:checklist")
         options = RunOptions(

@@ -30,10 +30,12 @@ def render_html(card: dict[str, Any]) -> str:
     thresholds = {c["id"]: c["threshold"] for c in card.get("criteria", [])}
     per_lang = {k: g.get("recall", {}).get("value") for k, g in
                 card["metrics"]["by_language"].items()}
-    robust = {"clean": card["metrics"]["overall"].get("recall", {}).get("value"),
-              **{k: v["recall"] for k, v in card["robustness"].items()}}
+    clean = card["metrics"]["overall"].get("recall", {}).get("value")
+    robust = {"clean": clean, **{k: v["recall"] for k, v in card["robustness"].items()}}
+    drop = thresholds.get("mutator_drop_max")
+    floor = None if drop is None or clean is None else max(0.0, clean - drop)
     charts = {
         "languages": bars(per_lang, thresholds.get("recall_min_per_language")),
-        "robustness": bars(robust, None),
+        "robustness": bars(robust, floor),
     }
     return _env().get_template("card.html").render(card=card, charts=charts)

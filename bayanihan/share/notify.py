@@ -2,8 +2,9 @@
 
 In one process a commit wakes the :class:`~bayanihan.share.stream.StreamHub` through
 ``Database.after_commit``. With PostgreSQL, processes also tell each other: right after
-a commit that added events, a sender thread runs ``pg_notify`` on the channel
-``bayanihan_events`` with nothing but the newest position; a listener thread (its own
+each write transaction that added events runs ``pg_notify`` on the channel
+``bayanihan_events`` with nothing but the newest position (inside the transaction, just
+before it commits: PostgreSQL sends it on commit, never for a rollback); a listener thread (its own
 psycopg 3 connection, ``LISTEN``) in every process wakes that process's reader. The
 payload is only a hint: readers always read the log itself, and poll it slowly too, so
 a lost notification delays an event by at most the poll interval and never loses it.
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 
 from bayanihan.store.database import Database
@@ -25,6 +26,9 @@ from bayanihan.store.database import Database
 log = logging.getLogger("bayanihan.notify")
 
 CHANNEL = "bayanihan_events"
+#: The select list runs only for the row that passes WHERE: no NOTIFY when nothing is new.
+NOTIFY_SQL = ("SELECT m, pg_notify(%s, m::text) FROM (SELECT max(position) AS m FROM events) s "
+              "WHERE m > %s")
 Wake = Callable[[int | None], None]
 
 
@@ -66,50 +70,38 @@ class PostgresNotifier(LocalNotifier):
             hide_password=False)
         self.retry_seconds = retry_seconds
         self._stop = threading.Event()
-        self._pending = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._sent = 0
+        self._thread: threading.Thread | None = None
         self._listening = threading.Event()
+        self._sent = 0  # guarded by the write lock: commits happen one at a time
 
-    def _committed(self) -> None:
-        super()._committed()
-        self._pending.set()
+    def _before_commit(self, conn: Connection) -> None:
+        """In the write transaction: NOTIFY the newest position if it moved (sent at commit)."""
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(NOTIFY_SQL, (CHANNEL, self._sent))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is not None:
+            self._sent = row[0]
 
     def start(self, wake: Wake) -> None:
         super().start(wake)
         self._stop.clear()
-        for target, name in ((self._send_loop, "pg-notify"), (self._listen_loop, "pg-listen")):
-            thread = threading.Thread(target=target, name=f"bayanihan-{name}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        event.listen(self.db.write_engine, "commit", self._before_commit)
+        self._thread = threading.Thread(target=self._listen_loop, name="bayanihan-pg-listen",
+                                        daemon=True)
+        self._thread.start()
         self._listening.wait(10)
 
     def stop(self) -> None:
         super().stop()
+        if event.contains(self.db.write_engine, "commit", self._before_commit):
+            event.remove(self.db.write_engine, "commit", self._before_commit)
         self._stop.set()
-        self._pending.set()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads.clear()
-
-    def _send_loop(self) -> None:
-        """After commits, NOTIFY the newest position when it moved (coalesced)."""
-        while not self._stop.is_set():
-            self._pending.wait()
-            self._pending.clear()
-            if self._stop.is_set():
-                return
-            try:
-                with self.db.write_engine.begin() as conn:
-                    row = conn.execute(text(
-                        "SELECT pg_notify(:channel, m::text), m FROM "
-                        "(SELECT max(position) AS m FROM events) s WHERE m > :sent"),
-                        {"channel": CHANNEL, "sent": self._sent}).first()
-                if row is not None:
-                    self._sent = row.m
-            except Exception:
-                log.exception("NOTIFY failed; other processes catch up by polling")
-                self._stop.wait(self.retry_seconds)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
     def _listen_loop(self) -> None:
         while not self._stop.is_set():

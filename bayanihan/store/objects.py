@@ -45,19 +45,16 @@ class NewVersion:
     reason: str = ""
     extra_events: list[dict[str, Any]] = field(default_factory=list)
 
+    id: str = ""
+    type: str = ""
+
     def __post_init__(self) -> None:
         if not self.body:
             self.body = orjson.dumps(self.obj).decode()
         stamp = version_of(self.obj)
         self.version_us = parse_us(stamp) if stamp else 0
-
-    @property
-    def id(self) -> str:
-        return str(self.obj["id"])
-
-    @property
-    def type(self) -> str:
-        return str(self.obj["type"])
+        self.id = str(self.obj["id"])
+        self.type = str(self.obj["type"])
 
 
 def object_tlp(obj: dict[str, Any]) -> TLP:

@@ -12,6 +12,11 @@ from tests.conftest import RunningHub
 from tests.reports.reportgen import report
 
 OPTIONS = ValidationOptions(version="2.1")
+SDO_TYPES = ("report", "incident", "indicator", "relationship")
+
+
+def _sco(object_id: str) -> bool:
+    return not object_id.startswith(tuple(f"{t}--" for t in SDO_TYPES))
 REPORTS = 60
 
 
@@ -25,8 +30,11 @@ def test_sixty_varied_reports_give_only_valid_stix(report_hub: Callable[..., Run
         assert r.status_code == 201, (n, r.text)
         bundle = client.get(f"/api/v1/reports/{r.json()['id']}").json()
         ids = {o["id"] for o in bundle["objects"]}
-        assert ids >= set(r.json()["objects"])
-        assert all(i.startswith("attack-pattern--") for i in ids - set(r.json()["objects"]))
+        made = set(r.json()["objects"])
+        # every object made for this report is there, but an observable another
+        # organisation reported first with the same content may be one the author cannot see
+        assert {i for i in made if not _sco(i)} <= ids
+        assert all(i.startswith("attack-pattern--") for i in ids - made)
         for obj in bundle["objects"]:
             seen[obj["id"]] = obj
     hub_client = rh.client("TH", "reader")

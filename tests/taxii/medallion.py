@@ -39,7 +39,7 @@ class Medallion:
                             headers={"Accept": TAXII})
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -48,7 +48,7 @@ def _free_port() -> int:
 @contextmanager
 def medallion(workdir: Path, page_size: int = 100) -> Iterator[Medallion]:
     """A medallion process on loopback with one empty, writable collection."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     collection = str(uuid.uuid4())
     user, password = "sync-test", secrets.token_urlsafe(12)
