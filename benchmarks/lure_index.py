@@ -84,6 +84,34 @@ class Synth:
             yield f"lure-{i}", text, lang
 
 
+def measure(engine: Engine, index: LureIndex, synth: Synth, count: int) -> None:
+    """Query p50/p99 (wall clock and this process's CPU) for fresh variants and fillers."""
+    queries = [("variant", *synth.variant()) for _ in range(count // 2)]
+    queries += [("filler", *synth.filler()) for _ in range(count - len(queries))]
+    synth.rng.shuffle(queries)
+    wall: dict[str, list[float]] = {"variant": [], "filler": []}
+    cpu: list[float] = []
+    found: dict[str, list[int]] = {"variant": [], "filler": []}
+    with engine.connect() as conn:
+        lures = conn.execute(select(func.count()).select_from(lure)).scalar_one()
+        for kind, text, lang in queries:
+            t0, c0 = time.perf_counter(), time.process_time()
+            matches = index.similar(conn, text, lang)
+            wall[kind].append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+            found[kind].append(len(matches))
+    print(f"queries at {lures} lures:")
+    for kind, ms in (*wall.items(), ("all", wall["variant"] + wall["filler"])):
+        q = statistics.quantiles(ms, n=100)
+        extra = ""
+        if kind in found:
+            extra = (f", {sum(f > 0 for f in found[kind]) / len(ms):.2f} with matches, "
+                     f"mean {statistics.mean(found[kind]):.1f} matches (limit 10)")
+        print(f"  {kind}: n={len(ms)} wall p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms{extra}")
+    q = statistics.quantiles(cpu, n=100)
+    print(f"  all, CPU time of this process: p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=1_000_000)
@@ -91,6 +119,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--database", help="SQLAlchemy URL (default: SQLite file in a temp dir)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--checkpoints", default="100000,300000",
+                    help="also measure queries after this many lures (comma-separated)")
     args = ap.parse_args()
     print(f"# Lure index benchmark\n{machine()}\n"
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n"
@@ -101,6 +131,7 @@ def main() -> None:
         print(f"database: {make_url(url).render_as_string(hide_password=True)}")
         synth = Synth(args.seed)
         index = LureIndex()
+        checkpoints = {int(c) for c in args.checkpoints.split(",") if c}
         insert_s = 0.0
         done = 0
         t_report = time.monotonic()
@@ -112,6 +143,8 @@ def main() -> None:
                 index.add_many(conn, batch)
             insert_s += time.perf_counter() - t0
             done += n
+            if done in checkpoints:
+                measure(engine, index, synth, max(args.queries // 5, 100))
             if time.monotonic() - t_report > 60:
                 print(f"  {done} lures, {done / insert_s:.0f}/s, peak RSS {peak_rss_mb():.0f} MB",
                       flush=True)
@@ -119,28 +152,7 @@ def main() -> None:
         print(f"inserted {done} lures in {insert_s:.0f} s: {done / insert_s:.0f} lures/s "
               "(normalise + MinHash + bands + insert, committed per batch)")
         engine.dispose()
-        engine = open_engine(url, fresh=False)
-        queries = [("variant", *synth.variant()) for _ in range(args.queries // 2)]
-        queries += [("filler", *synth.filler()) for _ in range(args.queries - len(queries))]
-        synth.rng.shuffle(queries)
-        times: dict[str, list[float]] = {"variant": [], "filler": []}
-        found: dict[str, list[int]] = {"variant": [], "filler": []}
-        with engine.connect() as conn:
-            bands = conn.execute(select(func.count()).select_from(lure_band)).scalar_one()
-            for kind, text, lang in queries:
-                t0 = time.perf_counter()
-                matches = index.similar(conn, text, lang)
-                times[kind].append((time.perf_counter() - t0) * 1000)
-                found[kind].append(len(matches))
-        print(f"{bands} band rows")
-        every = times["variant"] + times["filler"]
-        for kind, ms in (*times.items(), ("all", every)):
-            q = statistics.quantiles(ms, n=100)
-            extra = ""
-            if kind in found:
-                extra = (f", {sum(f > 0 for f in found[kind]) / len(ms):.2f} with matches, "
-                         f"mean {statistics.mean(found[kind]):.1f} matches (limit 10)")
-            print(f"query {kind}: n={len(ms)} p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms{extra}")
+        measure(open_engine(url, fresh=False), index, synth, args.queries)
         size = ""
         if make_url(url).get_backend_name() == "sqlite":
             db = Path(make_url(url).database or "")

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from bayanihan import __version__
 from bayanihan.api import errors
+from bayanihan.api.admin import router as admin_router
 from bayanihan.api.limits import BodyLimit
 from bayanihan.api.objects import router as objects_router
 from bayanihan.api.responses import json_response
@@ -50,5 +51,6 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
                               "database": the_hub.db.dialect})
 
     app.include_router(objects_router)
+    app.include_router(admin_router)
     # Feature routers: one line each, in the order features landed.
     return app

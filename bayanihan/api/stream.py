@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from bayanihan.api.auth import caller, hub_of, key_from_header, member, writer
 from bayanihan.api.responses import json_response
-from bayanihan.errors import BayanihanError, InvalidInput
+from bayanihan.errors import BayanihanError, InvalidInput, NotAuthenticated
 from bayanihan.hub import Caller, Hub
 from bayanihan.share import webhooks
 from bayanihan.share.notify import Notifier, notifier_for
@@ -49,6 +50,7 @@ class Realtime:
     notifier: Notifier
     worker: webhooks.WebhookWorker
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    key_checks: dict[str, float] = field(default_factory=dict)  # key -> when last verified
 
     @classmethod
     def for_hub(cls, hub: Hub) -> Realtime:
@@ -137,6 +139,22 @@ After = Annotated[str | None, Query(description="Resume after this event positio
                                                 "oldest kept). Default: only new events.")]
 
 
+async def still_valid(realtime: Realtime, key: str | None, every: float) -> bool:
+    """Re-check a stream's key at most every ``every`` seconds: a revoked key stops streaming."""
+    if key is None:
+        return True
+    now = time.monotonic()
+    checked = realtime.key_checks.get(key, 0.0)
+    if now - checked < every:
+        return True
+    try:
+        await realtime.hub.authenticate(key)
+    except NotAuthenticated:
+        return False
+    realtime.key_checks[key] = now
+    return True
+
+
 def sse_frame(item: Event | Notice | None) -> bytes:
     if item is None:
         return b": keep-alive\n\n"
@@ -159,12 +177,18 @@ async def stream(request: Request, who: Annotated[Caller, Depends(caller)],
                        min_confidence)
     keepalive = setting(realtime.hub.settings, "stream_keepalive_seconds")
 
+    key = key_from_header(request.headers.get("authorization"))
+
     async def frames() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n: ready " + str(sub.after if sub.after is not None
                                             else realtime.stream.position).encode() + b"\n\n"
         items = sub.items(keepalive, follow)
         try:
             async for item in items:
+                if not await still_valid(realtime, key, keepalive):
+                    yield sse_frame(Notice("closed", {"reason": "API key revoked or expired",
+                                                      "resume_after": sub.after}))
+                    return
                 yield sse_frame(item)
         finally:
             await items.aclose()
@@ -178,19 +202,24 @@ async def websocket(ws: WebSocket, after: After = None, kinds: Kinds = None,
                     vectors: Vectors = None, countries: Countries = None,
                     min_confidence: MinConfidence = None) -> None:
     """The stream's events as JSON text frames; notices as ``{"notice": …}``."""
+    realtime = realtime_of(ws.app)
+    keepalive = setting(realtime.hub.settings, "stream_keepalive_seconds")
     try:
-        who = await hub_of(ws).authenticate(key_from_header(ws.headers.get("authorization")))
-        sub = subscription(realtime_of(ws.app), who, after, None, kinds, vectors, countries,
-                           min_confidence)
+        key = key_from_header(ws.headers.get("authorization"))
+        who = await hub_of(ws).authenticate(key)
+        sub = subscription(realtime, who, after, None, kinds, vectors, countries, min_confidence)
     except BayanihanError as exc:
         await ws.close(code=1008, reason=exc.detail[:120])
         return
     await ws.accept()
 
     async def send() -> None:
-        items = sub.items(keepalive=None)
+        items = sub.items(keepalive)
         try:
             async for item in items:
+                if not await still_valid(realtime, key, keepalive):
+                    await ws.close(code=1008, reason="API key revoked or expired")
+                    return
                 if item is not None:
                     await ws.send_text(item.data.decode())
         finally:

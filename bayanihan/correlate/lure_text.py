@@ -50,7 +50,7 @@ _GREETING = (
 )
 # Greeting word, optional punctuation, then one to three capitalised words (the name).
 _NAME_SLOT = re.compile(
-    rf"\b(?i:{_GREETING})\.?\s*,?\s+((?:[^\W\d_][^\W\d_'’-]*[\s,]+){{0,2}}[^\W\d_][\w'’-]*)",
+    rf"\b(?i:{_GREETING})\.?\s*,?\s+((?:[^\W\d_][^\W\d_'’-]*\s+){{0,2}}[^\W\d_][\w'’-]*)",
 )
 _NAME_WINDOW = 80
 # Thai: the greeting is followed by คุณ and the name, with no space in between.
@@ -64,7 +64,7 @@ _URL = re.compile(
 _PHONE = re.compile(r"(?<![\w])\+?\d(?:[\s().-]?\d){6,14}(?![\w])")
 _CURRENCIES = (
     "rp. rp idr php ₱ p $ us$ s$ usd sgd rm myr ฿ thb baht บาท vnd ₫ đ dong peso pesos"
-    " juta jt ribu rb k m b mil million ล้าน พัน หมื่น แสน riel ៛ kip ₭ kyat ks € £"
+    " juta jt ribu rb k m mil million ล้าน พัน หมื่น แสน riel ៛ kip ₭ kyat ks € £"
 )
 _NUMBER = r"\d+(?:[.,\s]\d{3})*(?:[.,]\d+)?"
 _DIGITS = re.compile(r"\d+")
@@ -157,25 +157,41 @@ def _control_table() -> dict[int, None]:
 
 
 @cache
-def _amount_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """(currency then number, number then currency); each starts with a cheap first char."""
+def _currency_res() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Currency word right before / right after a number (matched on short windows)."""
     words = set(_CURRENCIES.split())
     words |= {skeleton(w) for w in words}  # "บาท" folds to "บาฑ" before masking
     alt = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return (re.compile(rf"(?:{alt})\s?{_NUMBER}", re.IGNORECASE),
-            re.compile(rf"{_NUMBER}\s?(?:{alt})(?![^\W\d_])", re.IGNORECASE))
+    # Searched with pos/endpos: lookbehind still sees the text before pos; "$" is endpos.
+    return (re.compile(rf"(?<![^\W\d_])(?:{alt})\s?$", re.IGNORECASE),
+            re.compile(rf"\s?(?:{alt})(?![^\W\d_])", re.IGNORECASE))
+
+
+_NUMBER_RE = re.compile(_NUMBER)
 
 
 def _mask_amounts(text: str) -> str:
-    before, after = _amount_res()
-
-    def repl(m: re.Match[str]) -> str:  # the currency must not end a longer word
-        start = m.start()
-        if start and (text[start - 1].isalpha()):
-            return m.group(0)
-        return " ⟨amount⟩ "
-
-    return after.sub(" ⟨amount⟩ ", before.sub(repl, text))
+    """A number with a currency word or sign before or after it -> ``⟨amount⟩``."""
+    before, after = _currency_res()
+    out: list[str] = []
+    pos = 0
+    for m in _NUMBER_RE.finditer(text):
+        start, end = m.start(), m.end()
+        if start < pos:
+            continue
+        head = before.search(text, max(pos, start - 12), start)
+        tail = None if head else after.match(text, end, end + 12)
+        if head:
+            start = head.start()
+        elif tail:
+            end = tail.end()
+        else:
+            continue
+        out.append(text[pos:start])
+        out.append(" ⟨amount⟩ ")
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def mask_details(text: str) -> str:

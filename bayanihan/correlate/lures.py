@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
 
 from bayanihan.correlate.lure_text import compact, normalise, script_of, shingle_length
 from bayanihan.correlate.tables_lures import lure, lure_band
@@ -80,9 +80,12 @@ def shingle_hashes(normalised: str) -> np.ndarray:
         return np.zeros(0, dtype=np.uint64)
     k = min(shingle_length(normalised), len(text))
     cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    windows = np.lib.stride_tricks.sliding_window_view(cps.astype(np.uint64), k)
+    cps = cps.astype(np.uint64)
+    n = len(cps) - k + 1
+    h = np.full(n, k, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        h = (windows * _POWERS[:k]).sum(axis=1, dtype=np.uint64) + np.uint64(k)
+        for j in range(k):  # polynomial hash of each k-gram, one vector op per position
+            h += cps[j : j + n] * _POWERS[j]
     return np.unique(_mix(h) >> np.uint64(32))
 
 
@@ -120,6 +123,36 @@ def _check(lure_ref: str, text: str, language: str | None) -> None:
         raise LureInputError("text", f"must be a string, not {type(text).__name__}")
     if language is not None and (not isinstance(language, str) or len(language) > 16):
         raise LureInputError("language", "must be a language tag of at most 16 characters")
+
+
+def _insert_bands(conn: Connection, bands: list[tuple[int, int, int]]) -> None:
+    """Many band rows at once; plain DB-API executemany where the driver's style is known
+    (SQLAlchemy's per-row parameter processing costs more than the insert itself)."""
+    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+    if marker is None:
+        conn.execute(insert(lure_band), [
+            {"band_no": b, "band_hash": h, "lure_id": i} for b, h, i in bands])
+        return
+    conn.exec_driver_sql(
+        f"INSERT INTO lure_band (band_no, band_hash, lure_id) "
+        f"VALUES ({marker}, {marker}, {marker})", bands)
+
+
+def _candidates_query() -> Select[tuple[str, bytes]]:
+    """Lures sharing a band with the query, most shared bands first; built once, cached."""
+    hits = func.count().label("hits")
+    cand = (
+        select(lure_band.c.lure_id, hits)
+        .where(lure_band.c.band_hash.in_(bindparam("keys", expanding=True)))
+        .group_by(lure_band.c.lure_id)
+        .order_by(hits.desc())
+        .limit(MAX_CANDIDATES)
+        .subquery()
+    )
+    return select(lure.c.lure_ref, lure.c.signature).join(cand, cand.c.lure_id == lure.c.id)
+
+
+_CANDIDATES = _candidates_query()
 
 
 class LureIndex:
@@ -168,12 +201,11 @@ class LureIndex:
             raise LureInputError("lure_ref", "the same lure_ref twice in one batch")
         self._remove_refs(conn, refs)
         ids = self._insert_lures(conn, rows, vectors)
-        bands: list[dict[str, int]] = []
+        bands: list[tuple[int, int, int]] = []
         for lure_id, row in zip(ids, rows, strict=True):
             sig = np.frombuffer(row["signature"], dtype="<u4")  # type: ignore[arg-type]
-            bands += [{"band_no": b, "band_hash": h, "lure_id": lure_id}
-                      for b, h in enumerate(band_hashes(sig))]
-        conn.execute(insert(lure_band), bands)
+            bands += [(b, h, lure_id) for b, h in enumerate(band_hashes(sig))]
+        _insert_bands(conn, bands)
         return len(rows)
 
     def _embed(self, texts: list[str]) -> np.ndarray | None:
@@ -233,19 +265,7 @@ class LureIndex:
         return matches[:limit]
 
     def _minhash_matches(self, conn: Connection, sig: np.ndarray) -> list[LureMatch]:
-        keys = band_hashes(sig)
-        hits = func.count().label("hits")
-        cand = (
-            select(lure_band.c.lure_id, hits)
-            .where(lure_band.c.band_hash.in_(keys))
-            .group_by(lure_band.c.lure_id)
-            .order_by(hits.desc())
-            .limit(MAX_CANDIDATES)
-            .subquery()
-        )
-        rows = conn.execute(
-            select(lure.c.lure_ref, lure.c.signature).join(cand, cand.c.lure_id == lure.c.id)
-        ).all()
+        rows = conn.execute(_CANDIDATES, {"keys": band_hashes(sig)}).all()
         out = []
         for ref, blob in rows:
             score = estimated_jaccard(sig, np.frombuffer(blob, dtype="<u4"))

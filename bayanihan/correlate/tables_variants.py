@@ -34,7 +34,7 @@ variant_digest = Table(
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("digest", LargeBinary(DIGEST_BYTES), nullable=False, unique=True),
     Column("lvalue", SmallInteger, nullable=False),
-    *(Column(name, Integer, nullable=False) for name in KEY_COLUMNS),
+    *(Column(name, SmallInteger, nullable=False) for name in KEY_COLUMNS),
 )
 
 for _name in KEY_COLUMNS:

@@ -3,8 +3,8 @@
 A TLSH digest (128 buckets, 1-byte checksum, as ``py-tlsh`` writes it) is ``T1`` followed by
 35 bytes in hex: a 3-byte header (checksum, log-length ``Lvalue``, the two quartile ratios,
 each byte written nibble-swapped) and a 32-byte body holding 128 two-bit quartile codes.
-``tlsh.diff`` adds header terms (12 points per step of ``Lvalue`` beyond the first) to the
-per-code differences of the body (1 or 2, and 6 when the codes differ by 3).
+``tlsh.diff`` adds header terms (a log-length difference of 1 costs 1, of d >= 2 costs 12*d)
+to the per-code differences of the body (1 or 2, and 6 when the codes differ by 3).
 
 The keys: each code is reduced to its high bit (code >= 2), which flips only when a bucket
 crosses the median, so close variants agree on most of the 128 bits. The bits are cut into
@@ -82,15 +82,20 @@ def _key_table() -> tuple[tuple[int, ...], ...]:
 
 _TABLE = _key_table()
 _BAND_MASK = (1 << BAND_BITS) - 1
+_BAND_OFFSET = 1 << (BAND_BITS - 1)
 _SHIFTS = tuple(BAND_BITS * j for j in range(KEY_COUNT))
 
 
 def band_keys(body: bytes) -> tuple[int, ...]:
-    """The 16 band keys (16-bit ints) of a 32-byte TLSH body."""
+    """The 16 band keys of a 32-byte TLSH body, as signed 16-bit ints (-32768..32767).
+
+    Signed so that they fit a SMALLINT column and every key is sent to PostgreSQL with the same
+    parameter type (psycopg picks int2/int4 by value), which lets it reuse a prepared plan.
+    """
     acc = 0
     for row, value in zip(_TABLE, body, strict=True):
         acc |= row[value]
-    return tuple((acc >> shift) & _BAND_MASK for shift in _SHIFTS)
+    return tuple(((acc >> shift) & _BAND_MASK) - _BAND_OFFSET for shift in _SHIFTS)
 
 
 def parse_digest(value: object, field: str = "tlsh") -> ParsedDigest:
@@ -126,4 +131,4 @@ def lvalue_window(max_distance: int) -> int:
     """
     if max_distance < 1:
         return 0
-    return max(1, max_distance // 12) if max_distance >= 24 else 1
+    return max_distance // 12 if max_distance >= 24 else 1

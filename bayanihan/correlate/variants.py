@@ -173,6 +173,8 @@ class VariantIndex:
         query = parse_digest(digest)
         width = lvalue_window(limit)
         lo, hi = (query.lvalue - width) % 256, (query.lvalue + width) % 256
+        if width >= 128:  # every log-length is within reach
+            lo, hi = 0, 255
         params = dict(zip(KEY_COLUMNS, query.keys, strict=True))
         params.update(lo=lo, hi=hi)
         statement = _NEAR if lo <= hi else _NEAR_WRAPPED

@@ -162,6 +162,8 @@ async def submit_report(hub: Hub, report: Report, submitter: Submitter,
             raise Unprocessable(f"report partly rejected: {reasons}", fields)
         raise InvalidInput(reasons, fields)
     await hub.db.write(index_pending)
+    from bayanihan.correlate.campaigns import link_report  # linking (issue 6)
+    await link_report(hub, built.report_id, uploads)
     return Submitted(built.report_id, all_ids, len(result.stored),
                      built.languages, built.observables)
 

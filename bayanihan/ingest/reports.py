@@ -218,15 +218,21 @@ def _each(values: list[str], check: Any) -> list[str]:
 
 
 def _field(loc: tuple[Any, ...], msg: str) -> str:
+    """A pydantic error location as a field path (``lures[2]``), union-member tags dropped."""
     path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part not in ("function-after", "str", "list[str]", "literal['confirmed','suspected','unknown']"):
+        elif str(part).isidentifier() and part != "str":
             path += f".{part}" if path else str(part)
     if msg.startswith("Value error, ["):  # an item index reported by a list validator
         path += msg[len("Value error, "):msg.index("]") + 1]
     return path or "body"
+
+
+def _message(msg: str) -> str:
+    text = msg.removeprefix("Value error, ")
+    return text.split("] ", 1)[1] if text.startswith("[") and "] " in text else text
 
 
 def parse_report(data: Any) -> Report:
@@ -238,8 +244,7 @@ def parse_report(data: Any) -> Report:
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         fields = [_field(tuple(e["loc"]), e["msg"]) for e in errors]
-        detail = "; ".join(f"{f}: {e['msg'].removeprefix('Value error, ')}"
-                           for f, e in zip(fields, errors, strict=True))
+        detail = "; ".join(f"{f}: {_message(e['msg'])}" for f, e in zip(fields, errors, strict=True))
         raise InvalidInput(detail, list(dict.fromkeys(fields))) from None
     _cross_checks(report)
     return report

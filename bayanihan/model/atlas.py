@@ -10,8 +10,8 @@ The published ATLAS bundle (v5.6.0) is not valid STIX as it stands; :func:`repai
 what the hub would otherwise reject and says what it changed:
 
 - two attack-patterns have ``modified`` before ``created`` (``modified`` is set to ``created``);
-- 34 relationship ids are used twice for different targets (the second and later get a
-  deterministic UUIDv5 id derived from the original id and their target);
+- 114 relationships share 34 ids between them, with different targets (the second and
+  later of each get a deterministic UUIDv5 id derived from the original id and their target);
 - ``x-mitre-collection`` names MITRE's identity as author, which the hub only accepts from
   MITRE (``created_by_ref`` is dropped: the loading organisation becomes the author).
 """
@@ -34,8 +34,8 @@ __all__ = [
     "techniques_by_id",
 ]
 
-ATLAS_ID = re.compile(r"^AML\.T\d{4}(?:\.\d{3})?$")
-ATTACK_ID = re.compile(r"^T\d{4}(?:\.\d{3})?$")
+ATLAS_ID = re.compile(r"^AML\.T[0-9]{4}(?:\.[0-9]{3})?\Z")
+ATTACK_ID = re.compile(r"^T[0-9]{4}(?:\.[0-9]{3})?\Z")
 #: external_references source names -> the id grammar of that source.
 SOURCES = {"mitre-atlas": ATLAS_ID, "mitre-attack": ATTACK_ID}
 _REPAIR_NS = uuid.UUID("0b8c5a1e-7f3d-5c2a-9e41-6d2f8a0b1c37")
@@ -83,7 +83,7 @@ def repair(objects: Sequence[Any]) -> tuple[list[Any], list[str]]:
     """The bundle's objects made acceptable to the hub, and one line per change made."""
     out: list[Any] = []
     notes: list[str] = []
-    seen_ids: set[str] = set()
+    seen: dict[str, dict[str, Any]] = {}
     for index, obj in enumerate(objects):
         if not isinstance(obj, dict):
             out.append(obj)
@@ -95,11 +95,14 @@ def repair(objects: Sequence[Any]) -> tuple[list[Any], list[str]]:
             notes.append(f"objects[{index}] {fixed.get('id')}: modified {modified} was before "
                          f"created; set to {created}")
         oid = str(fixed.get("id", ""))
-        if oid in seen_ids and fixed.get("type") == "relationship":
+        if seen.get(oid) == fixed:
+            notes.append(f"objects[{index}] {oid}: exact repeat of an earlier object; dropped")
+            continue
+        if oid in seen and fixed.get("type") == "relationship":
             new = f"relationship--{uuid.uuid5(_REPAIR_NS, oid + '|' + str(fixed.get('target_ref')))}"
             notes.append(f"objects[{index}] {oid}: id used twice in the bundle; renamed {new}")
             fixed["id"] = new
-        seen_ids.add(str(fixed.get("id", "")))
+        seen.setdefault(str(fixed.get("id", "")), fixed)
         if fixed.get("type") == "x-mitre-collection" and "created_by_ref" in fixed:
             notes.append(f"objects[{index}] {oid}: created_by_ref {fixed['created_by_ref']} "
                          "dropped (the loading organisation becomes the author)")

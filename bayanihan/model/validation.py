@@ -4,14 +4,15 @@
 would report (an empty list when it would accept the object). It gets there in two steps:
 
 1. A fast path for STIX Domain Objects, relationships, sightings, marking and extension
-   definitions: the object's JSON schema from stix2-validator's own schema files, compiled to a
-   yes/no check (`validation_schema`), plus the validator's MUST checks that apply to these
-   types (timestamps, timestamp order, language code, marking self-references, indicator
-   patterns via `validation_patterns`). If every check passes, the validator would accept the
-   object too, and `validate` returns ``[]``.
-2. Everything else — any object the fast path does not accept, cyber-observables,
-   observed-data, language-content, custom types, granular markings — goes to
-   `stix2validator.validate_instance` itself, so rejections carry the validator's own reasons.
+   definitions and the simple observables (url, domain-name, IP and e-mail addresses...):
+   the object's JSON schema from stix2-validator's own schema files, compiled to a yes/no
+   check (`validation_schema`), plus the validator's MUST checks that apply to these types
+   (timestamps, timestamp order, language code, marking self-references, indicator patterns
+   via `validation_patterns`). If every check passes, the validator would accept the object
+   too, and `validate` returns ``[]``.
+2. Everything else -- any object the fast path does not accept, the other observables (file,
+   process, artifact...), observed-data, language-content, custom types, granular markings --
+   goes to `stix2validator.validate_instance` itself, so rejections carry its own reasons.
 
 The fast path never rejects; only the validator does. Options: STIX version forced to 2.1,
 everything else the validator's defaults (SHOULD rules are warnings, not errors; custom
@@ -52,6 +53,9 @@ FAST_TYPES = frozenset(
         "malware-analysis", "note", "opinion", "report", "threat-actor", "tool",
         "vulnerability", "relationship", "sighting", "marking-definition",
         "extension-definition",
+        # observables none of the validator's observable-specific MUST checks apply to
+        "url", "domain-name", "ipv4-addr", "ipv6-addr", "email-addr", "mac-addr", "mutex",
+        "autonomous-system",
     }
 )  # fmt: skip
 _SCHEMAS: dict[str, Check] = {t: c for t in FAST_TYPES if (c := compile_type(t)) is not None}
@@ -157,6 +161,10 @@ def _problem(obj: dict[str, Any], message: str) -> Problem:
         message = message[len(prefix) :]
     if message.startswith("Pattern failed to validate"):
         return Problem("pattern", message)
+    if message.endswith("is a required property"):
+        return Problem(message.split("'")[1], message)
+    if "RFC 5646 language code" in message and "lang" in obj:
+        return Problem("lang", message)
     for regex in (_PATH, _QUOTED):
         match = regex.match(message)
         if match is not None and match.group(1).split("[")[0].split(".")[0] in obj:

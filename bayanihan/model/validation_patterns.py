@@ -32,6 +32,7 @@ _COMPARISON = re.compile(
     r" *(!?=) *"
     r"'([^'\\\x00-\x1f\x7f\ud800-\udfff]*)'"
 )
+_SINGLE = re.compile(r"\[ *(?:" + _COMPARISON.pattern + r") *\]")  # the commonest shape
 _STEP = re.compile(r"\.(?:([a-z_][a-z0-9_]*)|'([A-Za-z0-9-]+)')")
 _OPEN = re.compile(r"\[ *")
 _JOIN = re.compile(r" +(?:AND|OR) +")
@@ -61,6 +62,10 @@ def simple_pattern(pattern: str) -> dict[str, list[Comparison]] | None:
 
     None when the pattern is outside the subset (not necessarily invalid).
     """
+    single = _SINGLE.fullmatch(pattern)
+    if single is not None:
+        found = _comparison(single)
+        return None if found is None else {found[0]: [found[1]]}
     comparisons: dict[str, list[Comparison]] = {}
     pos, end = 0, len(pattern)
     while True:

@@ -10,187 +10,33 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import stix2validator
-from jsonschema import Draft202012Validator
 from jsonschema._utils import equal as json_equal  # JSON equality (true is not 1)
 
-Check = Callable[[Any], bool]
+from bayanihan.model.validation_checks import (
+    ANNOTATIONS,
+    TYPE_TESTS,
+    Check,
+    all_of,
+    format_check,
+    is_number,
+    is_string_part,
+    string_check,
+    tag,
+    type_union,
+)
 
 SCHEMA_ROOT = Path(stix2validator.__file__).resolve().parent / "schemas-2.1" / "schemas"
-_ANNOTATIONS = frozenset(
-    {"$id", "$schema", "title", "description", "definitions", "$comment", "examples", "default"}
-)
-_FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
-_OBJECT_KEYWORDS = _ANNOTATIONS | {
+_OBJECT_KEYWORDS = ANNOTATIONS | {
     "type", "properties", "patternProperties", "additionalProperties", "required", "allOf", "$ref",
 }  # fmt: skip
-_STRING_KEYWORDS = _ANNOTATIONS | {
-    "type", "pattern", "minLength", "maxLength", "$ref", "allOf", "format", "enum", "not",
-}  # fmt: skip
-_PATTERN_ONLY = frozenset({"pattern", "title", "description"})
 _OBJECT_ONLY = frozenset({"properties", "patternProperties", "additionalProperties", "required"})
-_ARRAY_KEYWORDS = _ANNOTATIONS | {"type", "minItems", "items", "$ref", "allOf"}
-_TYPE_ONLY = frozenset({"type", "minItems", "title", "description"})
+_ARRAY_KEYWORDS = ANNOTATIONS | {"type", "minItems", "items", "$ref", "allOf"}
 _NAME_CACHE_LIMIT = 50_000
-
-
-def _is_integer(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-_TYPE_TESTS: dict[str, Check] = {
-    "string": lambda v: isinstance(v, str),
-    "object": lambda v: isinstance(v, dict),
-    "array": lambda v: isinstance(v, list),
-    "boolean": lambda v: isinstance(v, bool),
-    "integer": _is_integer,
-    "number": _is_number,
-    "null": lambda v: v is None,
-}
-
-
-def _all(checks: list[Check]) -> Check:
-    if not checks:
-        return lambda v: True
-    if len(checks) == 1:
-        return checks[0]
-    if len(checks) == 2:
-        first, second = checks
-        return lambda v: first(v) and second(v)
-    frozen = tuple(checks)
-
-    def every(v: Any) -> bool:
-        for check in frozen:  # noqa: SIM110 (faster than all() here)
-            if not check(v):
-                return False
-        return True
-
-    return every
-
-
-def _format(name: str) -> Check:
-    """The format check jsonschema's FormatChecker.conforms runs, without its overhead."""
-    func, raises = _FORMAT_CHECKER.checkers[name]
-
-    def conforms(v: Any) -> bool:
-        try:
-            return bool(func(v))
-        except raises:
-            return False
-
-    return conforms
-
-
-def _tag(check: Check, **marks: Any) -> Check:
-    """Record what a check guarantees, so an object check can drop implied ones."""
-    for key, value in marks.items():
-        setattr(check, key, value)
-    return check
-
-
-def _type_union(schema: dict[str, Any]) -> Check | None:
-    """A fast check for `type` alone or `anyOf` branches that each name a type (+ minItems)."""
-    branches = schema.get("anyOf") if set(schema) <= {"anyOf", "title", "description"} else None
-    if branches is None:
-        branches = [schema]
-    if not all(set(b) <= _TYPE_ONLY and isinstance(b.get("type"), str) for b in branches):
-        return None
-    names = {b["type"] for b in branches}
-    if any(b.get("minItems") is not None and b["type"] != "array" for b in branches):
-        return None
-    exact: set[type] = set()
-    for name, py_types in (
-        ("string", (str,)),
-        ("boolean", (bool,)),
-        ("object", (dict,)),
-        ("null", (type(None),)),
-        ("integer", (int,)),
-        ("number", (int, float)),
-    ):
-        if name in names:
-            exact.update(py_types)
-    list_min = min((b.get("minItems", 0) for b in branches if b["type"] == "array"), default=None)
-    float_if_whole = "integer" in names and "number" not in names
-    known = frozenset(exact)
-    fallback = _generic_type_union(names, list_min)
-
-    def check(v: Any) -> bool:
-        t = type(v)
-        if t in known:
-            return True
-        if t is list:
-            return list_min is not None and len(v) >= list_min
-        if t is float:
-            return float_if_whole and v.is_integer()
-        if t in _PLAIN_JSON:
-            return False
-        return fallback(v)  # a subclass of a JSON type: decide the slow way
-
-    kinds = {b["type"] for b in branches if b["type"] != "array"}
-    if list_min is not None:
-        kinds.add("array" if list_min == 0 else "array1")
-    return _tag(check, union=frozenset(kinds))
-
-
-_PLAIN_JSON = frozenset({str, bool, dict, type(None), int, float, list})
-
-
-def _generic_type_union(names: set[str], list_min: int | None) -> Check:
-    def check(v: Any) -> bool:
-        return any(_TYPE_TESTS[name](v) and (name != "array" or len(v) >= (list_min or 0)) for name in names)
-
-    return check
-
-
-def _is_string_part(part: dict[str, Any]) -> bool:
-    not_ = part.get("not")
-    return set(part) <= _STRING_KEYWORDS and (not_ is None or set(not_) <= _PATTERN_ONLY)
-
-
-def _string(parts: list[tuple[dict[str, Any], Path]]) -> Check:
-    """A string schema (type, patterns, lengths, enum, format, not-pattern) as one check."""
-    searches = tuple(re.compile(part["pattern"]).search for part, _ in parts if "pattern" in part)
-    refused = tuple(
-        re.compile(part["not"]["pattern"]).search for part, _ in parts if "pattern" in part.get("not", {})
-    )
-    least = max((part.get("minLength", 0) for part, _ in parts), default=0)
-    most = min((part.get("maxLength", 1 << 62) for part, _ in parts), default=1 << 62)
-    enums = [frozenset(part["enum"]) for part, _ in parts if "enum" in part]
-    allowed = frozenset.intersection(*enums) if enums else None
-    formats = tuple(_format(part["format"]) for part, _ in parts if "format" in part)
-
-    if not (refused or formats or least or most < 1 << 62) and allowed is None:
-        if not searches:
-            return _tag(_TYPE_TESTS["string"], accepts="string")
-        if len(searches) == 1:
-            search = searches[0]
-            return _tag(lambda v: isinstance(v, str) and search(v) is not None, accepts="string")
-
-    def check(v: Any) -> bool:
-        if not isinstance(v, str) or not least <= len(v) <= most:
-            return False
-        if allowed is not None and v not in allowed:
-            return False
-        for search in searches:
-            if search(v) is None:
-                return False
-        for search in refused:
-            if search(v) is not None:
-                return False
-        return all(f(v) for f in formats) if formats else True
-
-    return _tag(check, accepts="string")
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -224,11 +70,11 @@ class _Compiler:
             return self._object(parts, strict=True)
         if not types and any(_OBJECT_ONLY & set(part) for part, _ in parts):
             return self._object(parts, strict=False)  # object keywords only bind objects
-        if types == {"string"} and all(_is_string_part(part) for part, _ in parts):
-            return _string(parts)
+        if types == {"string"} and all(is_string_part(part) for part, _ in parts):
+            return string_check(parts)
         if types == {"array"} and all(set(part) <= _ARRAY_KEYWORDS for part, _ in parts):
             return self._array(parts)
-        simple = _type_union(schema)
+        simple = type_union(schema)
         if simple is not None:
             return simple
         return self._generic(schema, base)
@@ -273,7 +119,7 @@ class _Compiler:
             if rest:
                 whole.append(self._generic(rest, base))
         needed = frozenset(required)
-        rest_check = _all(whole)
+        rest_check = all_of(whole)
         per_name: dict[str, Check] = {}
 
         def check_for(name: str) -> Check:
@@ -293,7 +139,7 @@ class _Compiler:
             found = [c for c in found if not typed & getattr(c, "union", frozenset())]
             if len(per_name) > _NAME_CACHE_LIMIT:
                 per_name.clear()
-            per_name[name] = result = _all(found)
+            per_name[name] = result = all_of(found)
             return result
 
         def check(v: Any) -> bool:
@@ -307,13 +153,13 @@ class _Compiler:
                     return False
             return rest_check(v)
 
-        return _tag(check, accepts="object")
+        return tag(check, accepts="object")
 
     def _array(self, parts: list[tuple[dict[str, Any], Path]]) -> Check:
         """An array schema: type, minItems and one items schema, as one loop."""
         least = max((part.get("minItems", 0) for part, _ in parts), default=0)
         items = [self.compile(part["items"], base) for part, base in parts if "items" in part]
-        item = _all(items)
+        item = all_of(items)
 
         def check(v: Any) -> bool:
             if not isinstance(v, list) or len(v) < least:
@@ -323,18 +169,18 @@ class _Compiler:
                     return False
             return True
 
-        return _tag(check, accepts="array1" if least >= 1 else "array")
+        return tag(check, accepts="array1" if least >= 1 else "array")
 
     def _generic(self, schema: dict[str, Any], base: Path) -> Check:
         checks: list[Check] = []
         for keyword, arg in schema.items():
-            if keyword in _ANNOTATIONS or keyword in ("then", "else"):
+            if keyword in ANNOTATIONS or keyword in ("then", "else"):
                 continue
             method = getattr(self, "_kw_" + keyword.replace("$", ""), None)
             if method is None:
                 raise ValueError(f"unsupported JSON-schema keyword {keyword!r} in {base}")
             checks.append(method(arg, schema, base))
-        return _all(checks)
+        return all_of(checks)
 
     def _kw_ref(self, ref: str, schema: dict[str, Any], base: Path) -> Check:
         target, _, pointer = ref.partition("#")
@@ -342,7 +188,7 @@ class _Compiler:
         return self._ref(path, pointer)
 
     def _kw_type(self, name: str, schema: dict[str, Any], base: Path) -> Check:
-        return _TYPE_TESTS[name]
+        return TYPE_TESTS[name]
 
     def _kw_enum(self, values: list[Any], schema: dict[str, Any], base: Path) -> Check:
         if not all(isinstance(v, str) for v in values):
@@ -360,7 +206,7 @@ class _Compiler:
         return lambda v: not isinstance(v, str) or search(v) is not None
 
     def _kw_format(self, name: str, schema: dict[str, Any], base: Path) -> Check:
-        return _format(name)
+        return format_check(name)
 
     def _kw_minLength(self, n: int, schema: dict[str, Any], base: Path) -> Check:
         return lambda v: not isinstance(v, str) or len(v) >= n
@@ -369,10 +215,10 @@ class _Compiler:
         return lambda v: not isinstance(v, str) or len(v) <= n
 
     def _kw_minimum(self, n: float, schema: dict[str, Any], base: Path) -> Check:
-        return lambda v: not _is_number(v) or v >= n
+        return lambda v: not is_number(v) or v >= n
 
     def _kw_maximum(self, n: float, schema: dict[str, Any], base: Path) -> Check:
-        return lambda v: not _is_number(v) or v <= n
+        return lambda v: not is_number(v) or v <= n
 
     def _kw_minItems(self, n: int, schema: dict[str, Any], base: Path) -> Check:
         return lambda v: not isinstance(v, list) or len(v) >= n
@@ -452,7 +298,7 @@ class _Compiler:
         return lambda v: not isinstance(v, dict) or all(map(check, v))
 
     def _kw_allOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
-        return _all([self.compile(s, base) for s in subs])
+        return all_of([self.compile(s, base) for s in subs])
 
     def _kw_anyOf(self, subs: list[dict[str, Any]], schema: dict[str, Any], base: Path) -> Check:
         if all(set(b) == {"required"} for b in subs):

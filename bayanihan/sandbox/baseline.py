@@ -46,6 +46,8 @@ def train(suite: Suite, out: Path, split: str = "train") -> dict[str, Any]:
     if suite.kind != "text":
         raise SandboxError("suite", "the baseline is a text classifier")
     cases = suite.select(split)
+    if not cases:
+        raise SandboxError("--split", f"suite {suite.name!r} has no {split!r} cases")
     model = fit(cases, suite.positive)
     model["trained_on"] = {"suite": suite.name, "version": suite.version,
                            "sha256": suite.sha256, "split": split, "cases": len(cases)}

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 
 from . import baseline, settings
+from .entrants import entrant_spec
 from .errors import SandboxError
 from .harness import RunOptions, RunResult, run
 from .isolation import Limits
@@ -49,7 +50,8 @@ def _with_progress(job):
 
 @sandbox_app.command("run")
 def run_cmd(
-    tool: Annotated[str, typer.Option(help="cmd:PROGRAM ARGS | py:module:function | http://…")],
+    tool: Annotated[str, typer.Option(
+        help="cmd:PROGRAM ARGS | py:module:function | http://… | entrant:NAME")],
     suite: Annotated[str, typer.Option(help="Stored suite name (NAME or NAME@VERSION)")],
     policy: Annotated[Path | None, typer.Option(help="TOML policy (default: built-in)")] = None,
     evidence: Annotated[Path | None, typer.Option(help="TOML vendor-evidence answers")] = None,
@@ -68,6 +70,8 @@ def run_cmd(
     try:
         name, _, version = suite.partition("@")
         chosen = store.get_suite(name, int(version) if version else None)
+        if tool.startswith("entrant:"):
+            tool = entrant_spec(tool.removeprefix("entrant:"))
         spec = parse_tool(tool, [str(p) for p in pythonpath or []], settings.allowed_hosts())
         answers = None
         if evidence is not None:

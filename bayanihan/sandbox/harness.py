@@ -44,7 +44,8 @@ class RunResult:
 
 
 def mutator_names(suite: Suite, wanted: Sequence[str] | None) -> list[str]:
-    table = TEXT_MUTATORS if suite.kind == "text" else FILE_MUTATORS
+    # No media mutators yet: byte rewrites of audio/video would not imitate a real attack.
+    table = {"text": TEXT_MUTATORS, "file": FILE_MUTATORS}.get(suite.kind, {})
     names = list(table) if wanted is None else list(wanted)
     unknown = [n for n in names if n not in table]
     if unknown:
@@ -154,15 +155,27 @@ def make_card(tool: Tool, suite: Suite, policy: Policy, options: RunOptions,
     card["outcomes_total"] = metrics.outcome_counts(result.all())
     card["timing"] = metrics.latency(result.all(), result.wall)
     card["isolation"]["tool_restarts"] = result.restarts
+    grade(card, policy, options.evidence)
+    card["run"] = {"id": f"run-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+                   "started": started.isoformat(timespec="seconds"),
+                   "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    return card
+
+
+def grade(card: dict[str, Any], policy: Policy,
+          evidence: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    """(Re-)judge a card's figures under a policy: criteria, checklist, principles, grade.
+
+    Per-language figures keep the ``min_cases_per_language`` they were computed with."""
+    before = card.get("policy", {}).get("min_cases_per_language", policy.min_cases_per_language)
+    card["policy"] = {"name": policy.name, "sha256": policy.sha256,
+                      "min_cases_per_language": before}
     card["criteria"] = judge(card, policy)
-    card["checklist"] = checklist_items(policy, options.evidence)
+    card["checklist"] = checklist_items(policy, evidence)
     card["principles"] = principles_view(card["criteria"], card["checklist"])
     card["grade"] = worst([c["verdict"] for c in card["criteria"]] + [
         {"yes": "pass", "no": "fail"}.get(i["answer"], "unanswered") for i in card["checklist"]])
     card["failing"] = [c["id"] for c in card["criteria"] if c["verdict"] == "fail"]
-    card["run"] = {"id": f"run-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
-                   "started": started.isoformat(timespec="seconds"),
-                   "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     return card
 
 
@@ -180,8 +193,6 @@ def _card(tool: Tool, suite: Suite, policy: Policy, options: RunOptions, cases: 
         "suite": {**suite.meta(), "split": options.split, "cases_run": len(cases)},
         "seed": options.seed,
         "mutators": list(result.mutated),
-        "policy": {"name": policy.name, "sha256": policy.sha256,
-                   "min_cases_per_language": policy.min_cases_per_language},
         "isolation": iso,
         "metrics": metrics.evaluate(cases, result.clean, suite.positive, options.seed,
                                     policy.min_cases_per_language),

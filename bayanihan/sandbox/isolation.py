@@ -41,6 +41,7 @@ class Limits:
     run_timeout: float = 3600.0
     output_line_bytes: int = 1 << 20
     batch_size: int = 512
+    give_up_after: int = 25  # starts in a row that die or hang before answering anything
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,9 +1,9 @@
 """Adversarial text variants that imitate what AI gives attackers; each seeded and reproducible.
 
 A mutator takes the text and a ``random.Random`` seeded from (run seed, mutator, case id),
-so a case's variant does not depend on which other cases are in the run. TextAttack's
-character-level recipes were not used: the package pulls in torch and transformers and its
-recipes search against a victim model, which a black-box sandbox does not have.
+so a case's variant does not depend on which other cases are in the run. TextAttack was
+not used: it requires torch, transformers, flair and tools that download resources at run
+time, and its recipes search against a victim model (see docs/sandbox.md).
 """
 
 from __future__ import annotations

@@ -132,6 +132,8 @@ CRITERIA = {c.key: c for c in (
     Criterion("timeouts_max", "Timeouts", (R,), _count("timeout")),
     Criterion("malformed_max", "Malformed answers", (R, A), _count("malformed")),
     Criterion("memory_exceeded_max", "Memory limit exceeded", (R, S), _count("memory_exceeded")),
+    Criterion("output_flood_max", "Output floods", (R, S), _count("output_flood")),
+    Criterion("not_run_max", "Cases cut off by the run timeout", (R,), _count("not_run")),
     Criterion("p95_latency_ms_max", "Latency p95 (ms)", (R,), _latency),
 )}
 

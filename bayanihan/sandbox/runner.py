@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from .errors import SandboxError
 from .isolation import Limits, clean_env, preexec
 from .verdict import Verdict
 
@@ -43,14 +44,21 @@ class ToolProcess:
         self.workdir = Path(tempfile.mkdtemp(prefix="bayanihan-tool-"))
         ev_read, ev_write = os.pipe()
         self.events_fd = ev_read
-        self.proc = subprocess.Popen(
-            list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, pass_fds=(ev_write,), cwd=self.workdir,
-            env=clean_env(self.workdir, pythonpath, ev_write,
-                          {"BAYANIHAN_SANDBOX_BLOCK_NET": "0" if netns else "1", **(env or {})}),
-            preexec_fn=preexec(limits, netns), start_new_session=True,
-        )
-        os.close(ev_write)
+        try:
+            self.proc = subprocess.Popen(
+                list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, pass_fds=(ev_write,), cwd=self.workdir,
+                env=clean_env(self.workdir, pythonpath, ev_write,
+                              {"BAYANIHAN_SANDBOX_BLOCK_NET": "0" if netns else "1",
+                               **(env or {})}),
+                preexec_fn=preexec(limits, netns), start_new_session=True,
+            )
+        except BaseException:
+            os.close(ev_read)
+            _rmtree(self.workdir)
+            raise
+        finally:
+            os.close(ev_write)
         self.stderr_tail = b""
         self.hook_active = False
         self.answered = False
@@ -77,6 +85,9 @@ class ToolProcess:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         code = self.proc.wait()
+        with contextlib.suppress(OSError):  # what the tool said last, e.g. MemoryError
+            while chunk := os.read(self.proc.stderr.fileno(), 1 << 16):
+                self.stderr_tail = (self.stderr_tail + chunk)[-8192:]
         for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             with contextlib.suppress(OSError):
                 stream.close()
@@ -114,6 +125,8 @@ class Session:
         self.restarts = 0
         self.hook_seen = False
         self.startup_seconds: float | None = None
+        self.silent_starts = 0
+        self.gave_up = ""
 
     def run(self, cases: Sequence[dict[str, Any]],
             progress: Callable[[int], None] | None = None) -> list[Verdict]:
@@ -136,9 +149,9 @@ class Session:
                     progress(len(batch) - len(left))
         finally:
             self.close()
+        outcome, detail = ("crash", self.gave_up) if self.gave_up else ("not_run", "run timeout")
         for case in cases:
-            self._done.setdefault(case["id"],
-                                  Verdict(case["id"], "not_run", detail="run timeout"))
+            self._done.setdefault(case["id"], Verdict(case["id"], outcome, detail=detail))
         return [self._done[c["id"]] for c in cases]
 
     def close(self) -> None:
@@ -149,8 +162,11 @@ class Session:
     def _batch(self, batch: list[dict[str, Any]], careful: set[str], deadline: float) -> bool:
         """Send one batch; settle what can be settled. False when the run has timed out."""
         if self.proc is None:
-            self.proc = ToolProcess(self.argv, self.limits, self.netns, self.pythonpath,
-                                    self.env)
+            try:
+                self.proc = ToolProcess(self.argv, self.limits, self.netns, self.pythonpath,
+                                        self.env)
+            except (OSError, subprocess.SubprocessError) as exc:
+                raise SandboxError("--tool", f"cannot start {self.argv[0]}: {exc}") from None
         expect: OrderedDict[str, Verdict] = OrderedDict(
             (case["id"], Verdict(case["id"])) for case in batch)
         payload = b"".join(orjson.dumps(c) + b"\n" for c in batch)
@@ -173,9 +189,16 @@ class Session:
         assert self.proc is not None
         ended = self.proc.kill()
         tail = self.proc.stderr_tail
+        silent = 0 if self.proc.answered else self.silent_starts + 1
+        self.silent_starts = silent
         self.proc = None
         self.restarts += 1
         if failure.outcome == "not_run":
+            return False
+        if silent >= self.limits.give_up_after:
+            last = tail.decode("utf-8", "replace").strip().splitlines()[-1:] or ["(none)"]
+            self.gave_up = (f"tool gave up: {silent} starts in a row without one answer; "
+                            f"stderr: {last[0][:200]}")
             return False
         culprit_id = next(iter(expect))
         if sent > 1 and culprit_id not in careful:
@@ -185,7 +208,10 @@ class Session:
         outcome, detail = failure.outcome, failure.detail
         if outcome in ("crash", "timeout"):
             detail = f"{detail}; {ended}"
-            if outcome == "crash" and any(m in tail for m in _MEMORY_MARKERS):
+        if outcome == "crash":
+            last = tail.decode("utf-8", "replace").strip().splitlines()[-1:]
+            detail += f"; stderr: {last[0][:200]}" if last else ""
+            if any(m in tail for m in _MEMORY_MARKERS):
                 outcome = "memory_exceeded"
         culprit = expect.pop(culprit_id)
         culprit.outcome, culprit.detail = outcome, detail
@@ -249,6 +275,7 @@ class Session:
                                 if not proc.answered and self.startup_seconds is None:
                                     self.startup_seconds = now - proc.started
                                 proc.answered = True
+                                self.silent_starts = 0
                         if len(buf) > self.limits.output_line_bytes:
                             raise _Failure("output_flood", f"answer line longer than "
                                            f"{self.limits.output_line_bytes} bytes")
@@ -312,7 +339,7 @@ def fill_verdict(verdict: Verdict, obj: dict[str, Any] | None) -> None:
     error = obj.get("error")
     if error is not None:
         verdict.outcome = "memory_exceeded" if error == "memory" else "crash"
-        verdict.detail = str(obj.get("detail") or error)[:300]
+        verdict.detail = str(obj.get("detail") or error)[:300] or "tool reported an error"
         return
     label, score = obj.get("label"), obj.get("score")
     if not isinstance(label, str) or not label:

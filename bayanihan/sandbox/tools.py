@@ -24,7 +24,7 @@ import httpx
 import orjson
 
 from .errors import SandboxError
-from .isolation import Limits
+from .isolation import Limits, network_namespace_available
 from .runner import Session, fill_verdict
 from .verdict import Verdict
 
@@ -77,6 +77,8 @@ def parse_tool(spec: str, pythonpath: Sequence[str] = (),
         argv = [str(Path(program).resolve()) if "/" in argv[0] else program,
                 *(str(Path(a).resolve()) if Path(a).is_file() else a for a in argv[1:])]
         files = [Path(a) for a in argv if Path(a).is_file()]
+        if "-m" in argv[1:-1]:  # python -m MODULE: fingerprint the module's source too
+            files += _module_files(argv[argv.index("-m") + 1], paths)
         return Tool(spec, "command", argv=argv, pythonpath=paths,
                     sha256=_digest([" ".join(argv).encode(), *map(_read, files)]),
                     hashed=[str(f) for f in files])
@@ -125,7 +127,8 @@ def run_tool(tool: Tool, cases: Sequence[dict[str, Any]], limits: Limits, netns:
     """Run every case through the tool; return verdicts and how often the tool restarted."""
     if tool.kind == "http":
         return run_http(tool.url, cases, limits, progress), 0
-    session = Session(tool.argv, limits, netns, tool.pythonpath)
+    session = Session(tool.argv, limits, netns and network_namespace_available(),
+                      tool.pythonpath)
     verdicts = session.run(cases, progress)
     return verdicts, session.restarts
 

@@ -23,12 +23,17 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
+    Integer,
     Select,
+    String,
     and_,
     bindparam,
     delete,
+    false,
+    func,
     or_,
     select,
     true,
@@ -111,7 +116,10 @@ class Filters:
     versions: tuple[str, ...] = ()  # first | last | all, and version timestamps in µs as text
     spec_versions: tuple[str, ...] = ()
 
-    def condition(self, default_version: str = "last") -> ColumnElement[bool]:
+    def condition(self, default_version: str = "last", *, by_id: bool = False,
+                  ) -> ColumnElement[bool]:
+        """The filters as SQL. ``by_id``: keep date and flags out of index choice (SQLite
+        without statistics would otherwise walk ``(is_latest, date_added)``, not look up the id)."""
         t = stix_objects.c
         parts: list[ColumnElement[bool]] = []
         if self.added_after is not None:
@@ -122,19 +130,23 @@ class Filters:
             parts.append(t.type.in_(self.types))
         if self.spec_versions:
             parts.append(t.spec_version.in_(self.spec_versions))
-        parts.append(version_condition(self.versions or (default_version,)))
+        parts.append(version_condition(self.versions or (default_version,), by_id=by_id))
         return and_(*parts)
 
 
-def version_condition(tokens: Sequence[str]) -> ColumnElement[bool]:
+def version_condition(tokens: Sequence[str], *, by_id: bool = False) -> ColumnElement[bool]:
     if "all" in tokens:
         return true()
     t = stix_objects.c
+
+    def flag(column: ColumnElement[bool]) -> ColumnElement[bool]:
+        return func.coalesce(column, false()).is_(True) if by_id else column.is_(True)
+
     either: list[ColumnElement[bool]] = []
     if "last" in tokens:
-        either.append(t.is_latest.is_(True))
+        either.append(flag(t.is_latest))
     if "first" in tokens:
-        either.append(t.is_first.is_(True))
+        either.append(flag(t.is_first))
     stamps = [int(s) for s in tokens if s not in VERSION_WORDS]
     if stamps:
         either.append(t.version_us.in_(stamps))
@@ -152,13 +164,13 @@ def _page_query(collection: Collection, reader: Reader, filters: Filters, defaul
                 by_id: bool, columns: tuple[Any, ...]) -> Select[Any]:
     """The page statement, built once per reader and filter shape (building costs ~2 ms)."""
     t = stix_objects.c
-    where = and_(filters.condition(default_version), t.date_added > bindparam("after"),
-                 collection.holds(reader))
-    order: Any = t.date_added
-    if by_id or filters.ids:
-        where = and_(where, t.id == bindparam("object_id")) if by_id else where
-        order = t.date_added + 0  # SQLite: look up by id, not by walking date_added
-    return select(*columns).where(where).order_by(order).limit(bindparam("rows"))
+    lookup = by_id or bool(filters.ids)
+    added: Any = t.date_added + 0 if lookup else t.date_added  # + 0: no index on it for lookups
+    where = and_(filters.condition(default_version, by_id=lookup),
+                 added > bindparam("after", type_=BigInteger()), collection.holds(reader))
+    if by_id:
+        where = and_(where, t.id == bindparam("object_id", type_=String()))
+    return select(*columns).where(where).order_by(added).limit(bindparam("rows", type_=Integer()))
 
 
 def page(conn: Connection, collection: Collection, reader: Reader, filters: Filters, after: int,

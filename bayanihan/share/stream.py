@@ -25,6 +25,7 @@ from sqlalchemy import Connection, delete, select
 
 from bayanihan.errors import InvalidInput
 from bayanihan.model.stix import format_us, now_us
+from bayanihan.model.tlp import TLP
 from bayanihan.share.policy import Reader, may_see
 from bayanihan.store.events import last_position
 from bayanihan.store.schema import events
@@ -76,12 +77,19 @@ class Event:
 
     @classmethod
     def from_row(cls, row: Any) -> Event:
-        payload = orjson.loads(row.payload)
-        audience = tuple(orjson.loads(row.audience)) if row.audience is not None else None
+        """The event of a log row; an unreadable row becomes visible to its author only."""
+        tlp = row.tlp
+        try:
+            payload = orjson.loads(row.payload)
+            audience = tuple(orjson.loads(row.audience)) if row.audience is not None else None
+            TLP(tlp)
+        except (orjson.JSONDecodeError, TypeError, ValueError):
+            log.error("event %s is malformed; only its author will see it", row.position)
+            payload, audience, tlp = {"error": "malformed event"}, (), TLP.RED.value
         public = {"position": row.position, "kind": row.kind, "at": format_us(row.at_us),
-                  "object_id": row.object_id, "author_org": row.author_org, "tlp": row.tlp,
+                  "object_id": row.object_id, "author_org": row.author_org, "tlp": tlp,
                   "payload": payload}
-        return cls(row.position, row.kind, row.at_us, row.object_id, row.author_org, row.tlp,
+        return cls(row.position, row.kind, row.at_us, row.object_id, row.author_org, tlp,
                    audience, payload, orjson.dumps(public))
 
     def visible_to(self, reader: Reader) -> bool:

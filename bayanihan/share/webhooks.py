@@ -125,7 +125,8 @@ def create_endpoint(conn: Connection, actor: audit.Actor, org: str, url: str, fi
            "filters": orjson.dumps(filters.as_dict()).decode(), "description": description,
            "active": True, "cursor": last_position(conn), "created_us": now_us()}
     conn.execute(webhook_endpoints.insert().values(**row))
-    audit.record(conn, actor, "webhook.create", [endpoint_id], {"url": url, "org": org})
+    host = urlsplit(url).hostname  # not the whole URL: receivers put tokens in paths
+    audit.record(conn, actor, "webhook.create", [endpoint_id], {"host": host, "org": org})
     return {**_public(get_endpoint(conn, org, endpoint_id)), "secret": secret}
 
 
@@ -206,25 +207,30 @@ def behind(conn: Connection, position: int) -> bool:
         webhook_endpoints.c.active, webhook_endpoints.c.cursor < position).limit(1)).first() is not None
 
 
-def enqueue(conn: Connection) -> int:
-    """Copy new events into each active endpoint's queue (a write); returns rows queued."""
-    queued = 0
+def enqueue(conn: Connection, pages: int = 20) -> bool:
+    """Copy new events into each active endpoint's queue (a write, at most ``pages`` pages
+    per endpoint); True when some endpoint has more to queue."""
+    more = False
     at = now_us()
     for ep in conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.active)).all():
         reader, filters = _reader_of(conn, ep.org), Filters.from_dict(orjson.loads(ep.filters))
         cursor = ep.cursor
-        while batch := read_window(conn, cursor, None):
+        for _ in range(pages):
+            batch = read_window(conn, cursor, None)
+            if not batch:
+                break
             rows = [{"endpoint_id": ep.id, "position": e.position, "kind": e.kind,
                      "body": e.data.decode(), "state": PENDING, "attempts": 0, "next_us": at,
                      "queued_us": at} for e in batch if wants(reader, filters, e)]
             if rows:
                 conn.execute(webhook_deliveries.insert(), rows)
-            queued += len(rows)
             cursor = batch[-1].position
+        else:
+            more = True
         if cursor != ep.cursor:
             conn.execute(update(webhook_endpoints).where(webhook_endpoints.c.id == ep.id)
                          .values(cursor=cursor))
-    return queued
+    return more
 
 
 def heads(conn: Connection) -> list[Any]:
@@ -287,6 +293,7 @@ class WebhookWorker:
         self.poll = setting(settings, "stream_poll_seconds")
         self._wake = asyncio.Event()
         self._lead_until = 0
+        self._next_claim = 0
         self._busy: dict[str, asyncio.Task[None]] = {}
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
@@ -330,14 +337,15 @@ class WebhookWorker:
 
     async def _cycle(self) -> float:
         at = now_us()
-        if self._lead_until - at < LEASE_US * 2 // 3:
+        if self._lead_until - at < LEASE_US * 2 // 3 and at >= self._next_claim:
+            self._next_claim = at + LEASE_US // 3
             self._lead_until = at + LEASE_US if await self.db.write(
                 claim_lead, self.owner, at) else 0
-        if not self._lead_until:
+        if self._lead_until <= at:
             return self.poll
-        if await self.db.read(behind, self.stream.position):
-            await self.db.write(enqueue)
         waiting = self.poll
+        if await self.db.read(behind, self.stream.position) and await self.db.write(enqueue):
+            waiting = 0.0  # more to queue
         for head in await self.db.read(heads):
             if head.endpoint_id in self._busy:
                 continue

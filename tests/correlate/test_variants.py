@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bayanihan.correlate.tables_variants import variant_digest, variant_object
-from bayanihan.correlate.tlsh_bands import parse_digest
+from bayanihan.correlate.tlsh_bands import lvalue_window, parse_digest
 from bayanihan.correlate.variant_samples import family_digests, random_digest
 from bayanihan.correlate.variants import (
     VariantBands,
@@ -275,3 +275,13 @@ def test_up_to_seven_median_crossings_always_share_a_key(raw: bytes, moved: set[
     assert any(x == y for x, y in zip(a[:half], b[:half], strict=True))
     assert any(x == y for x, y in zip(a[half:], b[half:], strict=True))
     assert (a == b) == (not moved)
+
+
+@given(st.integers(min_value=0, max_value=255), st.integers(min_value=0, max_value=100))
+def test_log_length_window_is_exactly_what_the_distance_allows(lvalue: int, limit: int) -> None:
+    """The SQL log-length window drops only digests tlsh.diff puts beyond ``limit``."""
+    base = random_digest(random.Random(7))
+    other = _with_lvalue(base, lvalue)
+    gap = abs(lvalue - parse_digest(base).lvalue)
+    step = min(gap, 256 - gap)
+    assert (tlsh.diff(base, other) <= limit) == (step <= lvalue_window(limit))

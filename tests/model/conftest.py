@@ -104,6 +104,19 @@ def base_objects() -> list[dict[str, Any]]:
             "id": "url--c1477287-23ac-5971-a010-5c287877fa60",
             "value": "http://x.example/a",
         },
+        {
+            "type": "domain-name",
+            "spec_version": "2.1",
+            "id": "domain-name--dd686e37-6889-53bd-8ae1-b1a503452613",
+            "value": "x.example",
+            "resolves_to_refs": ["ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"],
+        },
+        {
+            "type": "email-addr",
+            "id": "email-addr--2d77a846-6264-5d51-b586-e43822ea1ea3",
+            "value": "a@x.example",
+            "display_name": "Lure sender",
+        },
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -60,7 +61,8 @@ def stix_patterns(draw: st.DrawFn) -> str:
     return draw(mostly([text], [" " + text, text + " ", text[:-1], "(" + text + ")"]))
 
 
-@settings(max_examples=300, deadline=None)
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None)
 @given(stix_patterns())
 @example("[url:value = 'http://x.example/a']")
 @example("[file:hashes.'SHA-256' = '" + SHA256 + "']")

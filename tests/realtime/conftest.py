@@ -2,28 +2,25 @@
 
 ``live_hub(**overrides)`` is ``make_hub`` plus the real-time settings of
 ``bayanihan.share.stream.REALTIME_SETTINGS`` (scaled down in tests: short backoff,
-short keep-alive). It includes the real-time router when the app does not yet.
+short keep-alive). Until ``create_app`` includes the real-time router itself, the fixture
+has ``tests.conftest.serve`` build apps that include it.
 """
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import field, fields, make_dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from bayanihan.api.app import create_app
-from bayanihan.api.stream import router as stream_router
+import tests.conftest
 from bayanihan.config import Settings
 from bayanihan.hub import Hub
 from bayanihan.share.stream import REALTIME_SETTINGS
-from tests.conftest import RunningHub, _Server, seed
+from tests.conftest import RunningHub, _Server, seed, serve
+from tests.realtime.serve import with_router
 from tests.realtime.sse import Listener
 
 TunedSettings = make_dataclass(
@@ -33,27 +30,11 @@ TunedSettings = make_dataclass(
     bases=(Settings,), frozen=True)
 
 
-def serve_realtime(hub: Hub) -> tuple[_Server, threading.Thread, str]:
-    app = create_app(hub.settings, hub)
-    if not any(getattr(r, "path", "") == "/api/v1/stream" for r in app.routes):
-        app.include_router(stream_router)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
-
-
 @pytest.fixture
-def live_hub(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., RunningHub]]:
+def live_hub(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+             ) -> Iterator[Callable[..., RunningHub]]:
     """``live_hub(seeded=True, **settings)`` -> a hub with streams and webhooks on loopback."""
+    monkeypatch.setattr(tests.conftest, "create_app", with_router(tests.conftest.create_app))
     running: list[tuple[RunningHub, _Server, threading.Thread]] = []
 
     def factory(seeded: bool = True, **overrides: Any) -> RunningHub:
@@ -64,7 +45,7 @@ def live_hub(settings: Settings, tmp_path: Path) -> Iterator[Callable[..., Runni
         the_hub.open()
         if seeded:
             seed(the_hub)
-        server, thread, url = serve_realtime(the_hub)
+        server, thread, url = serve(the_hub)
         rh = RunningHub(the_hub, url)
         running.append((rh, server, thread))
         return rh

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,22 +76,23 @@ def stop(proc: subprocess.Popen[Any]) -> None:
         proc.wait()
 
 
-def _with_router() -> None:
-    import bayanihan.api.app as app_module
+def with_router(create_app: Callable[..., Any]) -> Callable[..., Any]:
+    """``create_app`` that also includes the real-time router when it does not yet."""
     from bayanihan.api.stream import router
 
-    plain = app_module.create_app
-
-    def create_app(*args: Any, **kwargs: Any) -> Any:
-        app = plain(*args, **kwargs)
-        app.include_router(router)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        app = create_app(*args, **kwargs)
+        if not any(getattr(r, "path", "") == "/api/v1/stream" for r in app.routes):
+            app.include_router(router)
         return app
 
-    app_module.create_app = create_app  # type: ignore[assignment]
+    return wrapped
 
 
 if __name__ == "__main__":
-    _with_router()
+    import bayanihan.api.app as app_module
     from bayanihan.cli import main
+
+    app_module.create_app = with_router(app_module.create_app)  # type: ignore[assignment]
 
     sys.exit(main())

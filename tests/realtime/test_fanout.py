@@ -81,3 +81,13 @@ def test_pruned_events_are_announced_as_a_gap(live_hub: Callable[..., RunningHub
     listener.wait_closed()
     assert [f.event for f in listener.frames] == ["gap"]
     assert listener.frames[0].data["after"] == 0 and listener.frames[0].data["resume_after"] > 0
+
+
+def test_a_malformed_event_is_withheld_and_does_not_stop_the_stream(
+        live_hub: Callable[..., RunningHub]) -> None:
+    hub = live_hub()
+    listener = Listener(hub.url, hub.key("TH", "reader"))
+    hub.hub.db.write_sync(append_events, [{"kind": "alert", "tlp": "purple", "payload": {"n": 1}},
+                                          green(2)])
+    assert listener.wait_for(lambda fs: any(f.data["payload"].get("n") == 2 for f in fs))
+    assert [f.data["payload"]["n"] for f in listener.events()] == [2]

@@ -10,6 +10,7 @@ import pytest
 import websockets
 
 from bayanihan.model.tlp import TLP
+from bayanihan.store import audit, keys
 from bayanihan.store.events import append_events
 from tests.conftest import RunningHub
 from tests.realtime.sse import Listener
@@ -151,3 +152,13 @@ def test_websocket_refuses_an_unknown_key(live_hub: Callable[..., RunningHub]) -
 
     with pytest.raises(websockets.exceptions.WebSocketException):
         asyncio.run(connect())
+
+
+def test_a_revoked_key_stops_streaming(live_hub: Callable[..., RunningHub]) -> None:
+    hub = live_hub(stream_keepalive_seconds=0.2)
+    key = hub.key("TH", "reader")
+    listener = Listener(hub.url, key)
+    info = hub.hub.db.read_sync(keys.lookup, key)
+    hub.hub.db.write_sync(keys.revoke, audit.Actor.console(), info.key_id)
+    assert listener.wait_for(lambda fs: any(f.event == "closed" for f in fs), timeout=5)
+    listener.wait_closed()

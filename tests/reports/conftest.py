@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 import time
@@ -19,6 +20,7 @@ from bayanihan.config import Settings
 from bayanihan.hub import Hub
 from bayanihan.ingest.bundles import Submitter
 from bayanihan.ingest.misp_cli import load_atlas
+from bayanihan.model.atlas import external_ids
 from bayanihan.model.tlp import TLP
 from bayanihan.store import organisations as orgs
 from tests.conftest import RunningHub, _Server, seed
@@ -62,8 +64,21 @@ def _serve(hub: Hub) -> tuple[_Server, threading.Thread, str]:
     return server, thread, f"http://127.0.0.1:{port}"
 
 
+#: The ATLAS techniques the report tests use (the whole release loads in test_atlas.py).
+USED_TECHNIQUES = {"AML.T0052", "AML.T0088", "AML.T0051", "AML.T0048"}
+
+
+@pytest.fixture(scope="session")
+def atlas_subset(atlas_raw: bytes) -> bytes:
+    """The ATLAS release cut down to the techniques the tests use (real objects)."""
+    bundle = json.loads(atlas_raw)
+    keep = [o for o in bundle["objects"] if set(external_ids(o)) & USED_TECHNIQUES]
+    assert len(keep) == len(USED_TECHNIQUES)
+    return json.dumps({**bundle, "objects": keep}).encode()
+
+
 def load_techniques(hub: Hub, atlas: bytes) -> None:
-    """The ATLAS release and one ATT&CK technique, stored as the hub operator."""
+    """ATLAS techniques and one ATT&CK technique, stored as the hub operator."""
     hub_org = hub.db.read_sync(orgs.require, orgs.HUB_CODE)
     submitter = Submitter(hub_org.code, hub_org.identity_id, hub_org.kind)
     result, _ = asyncio.run(load_atlas(hub, atlas, submitter))
@@ -73,15 +88,15 @@ def load_techniques(hub: Hub, atlas: bytes) -> None:
 
 
 @pytest.fixture
-def report_hub(settings: Settings, atlas_raw: bytes) -> Iterator[Callable[..., RunningHub]]:
-    """``report_hub(**settings)`` -> a seeded hub on loopback with ATLAS and T1566 loaded."""
+def report_hub(settings: Settings, atlas_subset: bytes) -> Iterator[Callable[..., RunningHub]]:
+    """``report_hub(**settings)`` -> a seeded hub on loopback with the techniques loaded."""
     running: list[tuple[RunningHub, _Server, threading.Thread]] = []
 
     def factory(**overrides: Any) -> RunningHub:
         hub = Hub(settings.replace(**overrides))
         hub.open()
         seed(hub)
-        load_techniques(hub, atlas_raw)
+        load_techniques(hub, atlas_subset)
         server, thread, url = _serve(hub)
         rh = RunningHub(hub, url)
         running.append((rh, server, thread))

@@ -60,6 +60,9 @@ def test_unknown_suite_and_unknown_mutator_are_clear_errors(cli, bad_tool_cmd):
     cli("suite", "add", "tiny", str(TINY))
     wrong = cli("run", "--tool", bad_tool_cmd, "--suite", "tiny", "--mutators", "rot13")
     assert wrong.exit_code == 2 and "rot13" in wrong.output
+    later = cli("run", "--tool", "entrant:lure-matcher", "--suite", "tiny")
+    assert later.exit_code == 2 and "not available yet" in later.output
+    assert cli("runs").output.strip() == ""
 
 
 def test_router_lists_suites_and_runs_and_serves_cards(cli, tmp_path, bad_tool_cmd, serve_app):
@@ -77,3 +80,19 @@ def test_router_lists_suites_and_runs_and_serves_cards(cli, tmp_path, bad_tool_c
     assert missing.status_code == 404 and missing.json()["detail"]["field"] == "run"
     assert client.get("/api/v1/sandbox/runs/..%2Fetc/card").status_code in (400, 404)
     client.close()
+
+
+def test_operator_trains_the_baseline_and_runs_it(cli, tmp_path):
+    cli("suite", "add", "tiny", str(TINY))
+    empty = cli("baseline", "train", "tiny", "--out", str(tmp_path / "m.pkl"))
+    assert empty.exit_code == 2 and "no 'train' cases" in empty.output
+    trained = cli("baseline", "train", "tiny", "--out", str(tmp_path / "m.pkl"),
+                  "--split", "test")
+    assert trained.exit_code == 0, trained.output
+    spec = trained.output.split("--tool '")[1].rstrip("'\n")
+    ran = cli("run", "--tool", spec, "--suite", "tiny", "--mutators", "homoglyph")
+    assert ran.exit_code == 0, ran.output
+    card = orjson.loads(cli("report", ran.output.strip().splitlines()[-1]).output)
+    assert card["outcomes_total"]["ok"] == 24
+    assert card["metrics"]["overall"]["recall"]["value"] == 1.0  # it has seen these cases
+    assert str(tmp_path / "m.pkl") in card["tool"]["hashed"]

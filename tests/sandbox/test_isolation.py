@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from bayanihan.sandbox import Limits, RunOptions, Suite, parse_tool, run
+from bayanihan.sandbox import Limits, RunOptions, SandboxError, Suite, parse_tool, run
 from bayanihan.sandbox.isolation import network_namespace_available
 from bayanihan.sandbox.runner import Session
 from bayanihan.sandbox.suite import Case
@@ -110,3 +110,22 @@ def test_card_of_bad_tool_fails_and_counts_every_failure(listener, bad_tool_cmd)
     assert card["isolation"]["network_namespace"] is True
     assert card["principles"]["privacy and data governance"]["verdict"] == "fail"
     assert listener.accepted == 0
+
+
+def test_tool_that_never_starts_is_given_up_and_every_case_counted(tmp_path):
+    (tmp_path / "broken.py").write_text("raise ImportError('missing model file')\n")
+    tool = parse_tool("py:broken:classify", [str(tmp_path)])
+    cases = [{"id": f"x{i}", "text": "hi"} for i in range(40)]
+    limits = Limits(case_timeout=1.0, give_up_after=5)
+    session = Session(tool.argv, limits, netns=False, pythonpath=tool.pythonpath)
+    verdicts = session.run(cases)
+    assert {v.outcome for v in verdicts} == {"crash"}
+    assert session.restarts == 5
+    assert "missing model file" in verdicts[-1].detail
+
+
+def test_program_that_cannot_start_is_a_clear_error(tmp_path):
+    script = tmp_path / "tool.sh"
+    script.write_text("#!/bin/sh\n")  # not executable
+    with pytest.raises(SandboxError, match="cannot start"):
+        Session([str(script)], LIMITS, netns=False).run([{"id": "a", "text": "x"}])

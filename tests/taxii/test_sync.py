@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -40,6 +41,7 @@ def collection_url(hub: RunningHub) -> str:
     return f"{hub.url}/taxii2/api/collections/{REGIONAL}/"
 
 
+@pytest.mark.slow
 def test_national_node_pulls_from_and_pushes_to_the_regional_hub(
         make_hub: MakeHub, second_database_url: str, tmp_path: Path) -> None:
     regional = make_hub()
@@ -80,6 +82,7 @@ def test_national_node_pulls_from_and_pushes_to_the_regional_hub(
     assert push(node.hub, target, "VN").objects == 0
 
 
+@pytest.mark.slow
 def test_pull_from_medallion_with_the_cli(make_hub: MakeHub, tmp_path: Path) -> None:
     node = make_hub()
     objs = [indicator(200 + n, tlp=TLP.GREEN) for n in range(7)]

@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("id", ID, autoincrement=True),
         sa.Column("digest", sa.LargeBinary(35), nullable=False),
         sa.Column("lvalue", sa.SmallInteger(), nullable=False),
-        *(sa.Column(name, sa.Integer(), nullable=False) for name in KEY_COLUMNS),
+        *(sa.Column(name, sa.SmallInteger(), nullable=False) for name in KEY_COLUMNS),
         sa.PrimaryKeyConstraint("id", name="pk_variant_digest"),
         sa.UniqueConstraint("digest", name="uq_variant_digest_digest"),
     )

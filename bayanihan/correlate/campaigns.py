@@ -1,0 +1,328 @@
+"""Campaigns: linked reports kept together, published as STIX ``campaign`` objects.
+
+:func:`correlate_report` is the entry point after a report is stored: it indexes the report
+(:mod:`.report_links`), stores its links, recomputes the components of the link graph it
+touches (:mod:`.campaign_graph`), keeps campaign ids stable (the campaign holding most of a
+component keeps its id; others are merged into it), publishes what changed, and issues the
+regional alerts (:mod:`.alerts`), all in the caller's write transaction.
+
+Published objects are authored by the hub: a ``campaign`` (name only — dates and countries
+are derived per reader) and a ``related-to`` relationship from each member ``report`` to it.
+Each carries the narrowest TLP that admits exactly the organisations that may see at least
+two of the campaign's reports (and, for a relationship, that report): no organisation learns
+of a link to a report it may not see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+import orjson
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from bayanihan.correlate import alerts
+from bayanihan.correlate.campaign_graph import (
+    components,
+    marking_for,
+    member_rows,
+    readers,
+    viewers,
+)
+from bayanihan.correlate.links import Link, LinkRules, load_rules
+from bayanihan.correlate.report_links import (
+    MediaPrint,
+    ReportFacts,
+    fingerprint_media,
+    gather_links,
+    load_report,
+    stored_media,
+)
+from bayanihan.correlate.tables_campaigns import campaigns, linked_report, report_link
+from bayanihan.model.stix import format_ms, new_id, now_us, stable_id
+from bayanihan.model.tlp import TLP
+from bayanihan.share.policy import Reader
+from bayanihan.store import audit
+from bayanihan.store import organisations as orgs
+from bayanihan.store.events import append_events
+from bayanihan.store.objects import NewVersion, store_versions
+from bayanihan.store.schema import stix_objects
+
+if TYPE_CHECKING:
+    from bayanihan.hub import Hub
+
+__all__ = ["Correlation", "Reclustered", "correlate_report", "hub_identity", "link_report",
+           "recluster", "rules_for"]
+
+LINKED_LABEL = "bayanihan-linked"
+log = logging.getLogger("bayanihan.correlate")
+
+
+@dataclass
+class Correlation:
+    """What correlating one report did."""
+
+    report_id: str
+    links: list[Link] = field(default_factory=list)
+    common: list[tuple[str, str]] = field(default_factory=list)
+    campaign_id: str | None = None
+    alerts: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Reclustered:
+    """Campaigns whose membership changed: id -> (reports added, reports removed)."""
+
+    changed: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    campaign_of: dict[str, str | None] = field(default_factory=dict)
+
+
+def hub_identity(conn: Connection) -> str:
+    return orgs.require(conn, orgs.HUB_CODE).identity_id
+
+
+def _save_report(conn: Connection, facts: ReportFacts) -> None:
+    values = {"object_pk": facts.object_pk, "author_org": facts.author_org,
+              "countries": orjson.dumps(facts.countries).decode(),
+              "languages": orjson.dumps(facts.languages).decode(), "vector": facts.vector[:32],
+              "first_seen_us": facts.first_us, "last_seen_us": facts.last_us,
+              "correlated_us": now_us()}
+    done = conn.execute(update(linked_report).where(
+        linked_report.c.report_id == facts.report_id).values(**values))
+    if not done.rowcount:
+        conn.execute(insert(linked_report).values(report_id=facts.report_id, **values))
+
+
+def _save_links(conn: Connection, links: Sequence[Link]) -> None:
+    """Store links; a pair and kind found again gets the new score and evidence."""
+    at = now_us()
+    for link in links:
+        conn.execute(delete(report_link).where(
+            report_link.c.report_a == link.report_a, report_link.c.report_b == link.report_b,
+            report_link.c.kind == link.kind))
+    if links:
+        conn.execute(insert(report_link), [
+            {"report_a": x.report_a, "report_b": x.report_b, "kind": x.kind, "score": x.score,
+             "evidence": orjson.dumps(x.evidence()).decode(), "created_us": at} for x in links])
+
+
+def correlate_report(conn: Connection, report_id: str, media: Sequence[MediaPrint] = (),
+                     rules: LinkRules | None = None, embeddings: bool = False) -> Correlation:
+    """Link a stored report to the others, update campaigns, publish, alert (one write txn).
+
+    Idempotent: correlating a report again finds the same links and issues no new alert.
+    Reports without the AI-threat extension are left alone.
+    """
+    rules = rules or load_rules()
+    facts = load_report(conn, report_id)
+    if facts is None:
+        return Correlation(report_id)
+    _save_report(conn, facts)
+    links, common = gather_links(conn, facts, rules, media, embeddings=embeddings)
+    _save_links(conn, links)
+    done = recluster(conn, [report_id], rules)
+    issued = alerts.issue_alerts(conn, list(done.changed), rules, trigger=report_id)
+    campaign_id = conn.execute(select(linked_report.c.campaign_id).where(
+        linked_report.c.report_id == report_id)).scalar()
+    audit.record(conn, audit.Actor.console(), "campaign.correlate",
+                 [report_id, *sorted(done.changed)],
+                 {"links": len(links), "campaign": campaign_id, "alerts": len(issued),
+                  "common_values": [f"{k}:{v}" for k, v in common][:20]})
+    return Correlation(report_id, links, common, campaign_id, issued)
+
+
+def _new_campaign(conn: Connection) -> str:
+    cid = new_id("campaign")
+    at = now_us()
+    name = f"Campaign {format_ms(at)[:10]} {cid.split('--', 1)[1][:8]}"
+    conn.execute(insert(campaigns).values(id=cid, name=name, state="active", merged_into=None,
+                                          confirmed_by=None, created_us=at, updated_us=at))
+    return cid
+
+
+def recluster(conn: Connection, seeds: Sequence[str], rules: LinkRules) -> Reclustered:
+    """Recompute the campaigns around ``seeds`` and publish what changed."""
+    comps, known = components(conn, seeds, rules)
+    old: dict[str, str | None] = {}
+    for start in range(0, len(known), 400):
+        chunk = sorted(known)[start:start + 400]
+        old.update(conn.execute(select(linked_report.c.report_id, linked_report.c.campaign_id)
+                                .where(linked_report.c.report_id.in_(chunk))).all())
+    created = dict(conn.execute(select(campaigns.c.id, campaigns.c.created_us).where(
+        campaigns.c.id.in_({c for c in old.values() if c}))).all())
+    assign: dict[str, str | None] = {r: None for r in known}
+    taken: set[str] = set()
+    for comp in sorted((c for c in comps if len(c) >= 2), key=lambda c: (-len(c), min(c))):
+        votes = Counter(old[r] for r in comp if old.get(r) and old[r] not in taken)
+        ranked = sorted(votes, key=lambda c: (-votes[c], created.get(c, 0), c))
+        cid = ranked[0] if ranked else _new_campaign(conn)
+        taken.add(cid)
+        assign.update({r: cid for r in comp})
+    out = Reclustered(campaign_of=assign)
+    for report, cid in assign.items():
+        before = old.get(report)
+        if before == cid:
+            continue
+        conn.execute(update(linked_report).where(linked_report.c.report_id == report)
+                     .values(campaign_id=cid))
+        if cid:
+            out.changed.setdefault(cid, (set(), set()))[0].add(report)
+        if before:
+            out.changed.setdefault(before, (set(), set()))[1].add(report)
+    at = now_us()
+    for cid, (_added, removed) in out.changed.items():
+        if cid in taken:
+            conn.execute(update(campaigns).where(campaigns.c.id == cid).values(
+                state="active", merged_into=None, updated_us=at))
+            continue
+        went = {assign[r] for r in removed} - {None}
+        merged = next(iter(went)) if len(went) == 1 else None
+        conn.execute(update(campaigns).where(campaigns.c.id == cid).values(
+            state="merged" if merged else "dissolved", merged_into=merged, updated_us=at))
+    for cid, (added, removed) in out.changed.items():
+        publish(conn, cid, removed, announce=bool(added))
+    return out
+
+
+# -- publishing --------------------------------------------------------------------------
+
+def _latest(conn: Connection, object_id: str) -> tuple[dict[str, Any], int] | None:
+    row = conn.execute(select(stix_objects.c.body, stix_objects.c.version_us).where(
+        stix_objects.c.id == object_id, stix_objects.c.is_latest.is_(True))).first()
+    return (orjson.loads(row.body), row.version_us) if row else None
+
+
+def _store(conn: Connection, obj: dict[str, Any], mark: tuple[TLP, list[str] | None],
+           identity: str) -> None:
+    """Store a new version of a hub-made object (unless it would not change)."""
+    tlp, audience = mark
+    prior = _latest(conn, obj["id"])
+    body = {**obj, "spec_version": "2.1", "created_by_ref": identity,
+            "object_marking_refs": [tlp.marking_id]}
+    if prior is not None:
+        old = {k: v for k, v in prior[0].items() if k not in ("created", "modified")}
+        if old == body and conn.execute(select(stix_objects.c.audience).where(
+                stix_objects.c.id == obj["id"], stix_objects.c.is_latest.is_(True))
+                ).scalar() == (orjson.dumps(audience).decode() if audience else None):
+            return
+    at = max(now_us(), prior[1] + 1000) if prior else now_us()
+    stamp = format_ms(at)
+    body = {"type": body.pop("type"), "spec_version": "2.1", "id": body.pop("id"),
+            "created": prior[0]["created"] if prior else stamp, "modified": stamp, **body}
+    store_versions(conn, [NewVersion(body, author_org=orgs.HUB_CODE, tlp=tlp,
+                                     audience=audience)])
+
+
+def _revoke(conn: Connection, object_id: str, identity: str) -> None:
+    prior = _latest(conn, object_id)
+    if prior is None or prior[0].get("revoked"):
+        return
+    obj = {k: v for k, v in prior[0].items() if k not in ("created", "modified",
+                                                          "object_marking_refs")}
+    row = conn.execute(select(stix_objects.c.tlp, stix_objects.c.audience).where(
+        stix_objects.c.id == object_id, stix_objects.c.is_latest.is_(True))).one()
+    _store(conn, {**obj, "revoked": True},
+           (TLP(row.tlp), orjson.loads(row.audience) if row.audience else None), identity)
+
+
+def relationship_id(campaign_id: str, report_id: str) -> str:
+    return stable_id("relationship", f"{campaign_id}|{report_id}")
+
+
+def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),  # type: ignore[assignment]
+            *, announce: bool = False) -> None:
+    """Store the campaign and its relationships as they now are; announce new members."""
+    identity = hub_identity(conn)
+    row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
+    everyone = readers(conn)
+    members = member_rows(conn, campaign_ids=[campaign_id]) if row.state == "active" else []
+    views, public_view = viewers(members, everyone)
+    public = len(public_view) >= 2
+    mark = marking_for(set(views), everyone, public)
+    if mark is not None:
+        _store(conn, {"type": "campaign", "id": campaign_id, "name": row.name,
+                      "description": "Attacks the Bayanihan hub linked across reports; "
+                      "GET /api/v1/campaigns/{id} shows the reports and the evidence.",
+                      "labels": [LINKED_LABEL]}, mark, identity)
+    elif _latest(conn, campaign_id) is not None:
+        _revoke(conn, campaign_id, identity)
+    for m in members:
+        rid = relationship_id(campaign_id, m.report_id)
+        allowed = {org for org, seen in views.items() if m.report_id in seen}
+        rel_mark = marking_for(allowed, everyone, public and m.report_id in public_view)
+        if rel_mark is None:
+            _revoke(conn, rid, identity)
+            continue
+        _store(conn, {"type": "relationship", "id": rid, "relationship_type": "related-to",
+                      "source_ref": m.report_id, "target_ref": campaign_id,
+                      "description": "The hub linked this report into the campaign."},
+               rel_mark, identity)
+    for report in removed:
+        _revoke(conn, relationship_id(campaign_id, report), identity)
+    if announce and members:
+        _announce(conn, campaign_id, members, views, public_view, everyone)
+
+
+def _announce(conn: Connection, campaign_id: str, members: list[Any],
+              views: dict[str, frozenset[str]], public_view: frozenset[str],
+              everyone: list[Reader]) -> None:
+    """``campaign.linked`` events: one per distinct view, each marked for its viewers."""
+    groups: dict[frozenset[str], set[str]] = {}
+    for org, seen in views.items():
+        if len(public_view) >= 2 and seen == public_view:
+            continue
+        groups.setdefault(seen, set()).add(org)
+    if len(public_view) >= 2:
+        groups[public_view] = set()
+    by_id = {m.report_id: m for m in members}
+    items = []
+    for seen, group in groups.items():
+        mark = marking_for(group, everyone, not group)
+        if mark is None:
+            continue
+        shown = [by_id[r] for r in seen]
+        vectors = sorted({m.vector for m in shown})
+        items.append({"kind": "campaign.linked", "object_id": campaign_id,
+                      "author_org": orgs.HUB_CODE, "tlp": mark[0].value, "audience": mark[1],
+                      "payload": {"id": campaign_id, "reports": len(shown), "vectors": vectors,
+                                  "vector": vectors[0] if len(vectors) == 1 else None,
+                                  "countries": sorted({c for m in shown for c in m.countries}),
+                                  "languages": sorted({x for m in shown for x in m.languages})}})
+    append_events(conn, items)
+
+
+def campaign_count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(campaigns).where(
+        campaigns.c.state == "active")).scalar() or 0)
+
+
+def media_of(uploads: Sequence[Any]) -> list[tuple[str, str | None, bytes]]:
+    """(``sha256:<hex>``, kind, bytes) of uploaded media whose bytes are at hand."""
+    return [(f"sha256:{u.hashes['SHA-256']}", u.kind, u.data) for u in uploads
+            if getattr(u, "kind", "sample") != "sample" and getattr(u, "data", None)]
+
+
+async def link_report(hub: Hub, report_id: str, uploads: Sequence[Any] = ()) -> Correlation:
+    """Correlate a stored report: media fingerprinted outside the write, then one write.
+
+    Never raises for the report's sake: the report is stored already; a failure is logged
+    and the report stays uncorrelated until correlated again.
+    """
+    try:
+        stored = await hub.db.read(stored_media, report_id)
+        prints = await anyio.to_thread.run_sync(fingerprint_media, [*media_of(uploads), *stored])
+        rules = rules_for(hub.settings)
+        embeddings = bool(getattr(hub.settings, "lure_embeddings", False))
+        return await hub.db.write(correlate_report, report_id, prints, rules, embeddings)
+    except Exception:  # the report is stored; linking must not turn that into an error
+        log.exception("report %s could not be correlated", report_id)
+        return Correlation(report_id)
+
+
+def rules_for(settings: Any) -> LinkRules:
+    """The link rules of a hub: the shipped ones, or the operator's ``linking_file``."""
+    return load_rules(getattr(settings, "linking_file", "") or None)
