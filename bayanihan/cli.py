@@ -18,6 +18,7 @@ from bayanihan.errors import BayanihanError
 from bayanihan.hub import Hub
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix import format_ms
+from bayanihan.sandbox.cli import sandbox_app
 from bayanihan.store import audit, keys
 from bayanihan.store import organisations as orgs
 
@@ -33,6 +34,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(key_app, name="key")
 app.add_typer(audit_app, name="audit")
 # Feature command groups: one line each (app.add_typer(x_app, name="x")).
+app.add_typer(sandbox_app, name="sandbox")
 
 out = Console()
 err = Console(stderr=True)

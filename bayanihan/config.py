@@ -64,8 +64,23 @@ class Settings:
     )
     store_samples: bool = _setting(False, "Keep uploaded sample files, not only their hashes.")
     store_media: bool = _setting(False, "Keep uploaded media, not only its fingerprints.")
+    tlsh_auto_link: int = _setting(30, "TLSH distance at or below which samples are linked as variants.")
+    tlsh_review: int = _setting(70, "TLSH distance up to which a variant link waits for an analyst.")
+    tlsh_never_above: int = _setting(100, "TLSH distance above which samples are never linked.")
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     hub_name: str = _setting("Bayanihan regional hub", "Name shown in TAXII discovery.")
+    sandbox_home: str = _setting(
+        "./bayanihan-sandbox",
+        "Directory of the sandbox's standalone directory store (the hub keeps suites, runs and "
+        "report cards in its database).",
+    )
+    sandbox_allowed_hosts: str = _setting(
+        "127.0.0.1,::1,localhost",
+        "Comma-separated hosts or networks a sandbox HTTP tool may live on.",
+    )
+    sandbox_netns: bool = _setting(
+        True, "Run sandboxed tools in a private network namespace when the machine allows it."
+    )
 
     def database(self) -> str:
         return self.database_url or default_database_url()

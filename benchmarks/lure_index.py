@@ -118,6 +118,8 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=2000)
     ap.add_argument("--database", help="SQLAlchemy URL (default: SQLite file in a temp dir)")
+    ap.add_argument("--existing", action="store_true",
+                    help="only query the index already in --database (no inserts)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--checkpoints", default="100000,300000",
                     help="also measure queries after this many lures (comma-separated)")
@@ -127,6 +129,10 @@ def main() -> None:
           f"command: python {' '.join(sys.argv)}")
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
         url = args.database or f"sqlite:///{tmp}/lures.db"
+        if args.existing:
+            measure(open_engine(url, fresh=False), LureIndex(), Synth(args.seed), args.queries)
+            print(f"peak RSS of this process {peak_rss_mb():.0f} MB")
+            return
         engine = open_engine(url, fresh=True)
         print(f"database: {make_url(url).render_as_string(hide_password=True)}")
         synth = Synth(args.seed)

@@ -16,6 +16,7 @@ from bayanihan.api.objects import router as objects_router
 from bayanihan.api.responses import json_response
 from bayanihan.config import Settings, load_settings
 from bayanihan.hub import Hub
+from bayanihan.sandbox.routes import router as sandbox_router
 
 
 def create_app(settings: Settings | None = None, hub: Hub | None = None) -> FastAPI:
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(objects_router)
     app.include_router(admin_router)
     # Feature routers: one line each, in the order features landed.
+    app.include_router(sandbox_router)
     return app

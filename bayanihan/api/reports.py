@@ -88,13 +88,13 @@ async def _report_input(request: Request) -> tuple[Any, list[Upload]]:
         raw = form.get("report")
         if raw is None:
             raise InvalidInput("multipart report: the report field is missing", ["report"])
-        text = raw if isinstance(raw, str) else (await raw.read()).decode("utf-8", "replace")
+        data = raw.encode("utf-8") if isinstance(raw, str) else await raw.read(2 * 1024 * 1024)
         uploads = []
         for where, keep in (("sample", settings.store_samples), ("media", settings.store_media)):
             if form.get(where) is not None:
                 uploads.append(await _upload(form.get(where), where, settings.max_upload_bytes,
                                              keep))
-        return _json(text.encode("utf-8"), "report"), uploads
+        return _json(data, "report"), uploads
     finally:
         await form.close()
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -87,14 +89,44 @@ class Realtime:
             await asyncio.sleep(every)
 
 
+def end_streams_on_exit(stream: StreamHub) -> Callable[[], None]:
+    """uvicorn finishes open responses before it stops, and streams never finish: chain its
+    SIGINT/SIGTERM handlers so that streams end first. Returns the undo."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    installed: dict[int, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def handler(signum: int, frame: Any, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(stream.close_all)
+            previous(signum, frame)
+
+        signal.signal(sig, handler)
+        installed[sig] = (handler, previous)
+
+    def undo() -> None:
+        for sig, (handler, previous) in installed.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, previous)
+
+    return undo
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     realtime = Realtime.for_hub(app.state.hub)
     await realtime.start()
     app.state.realtime = realtime
+    undo = end_streams_on_exit(realtime.stream)
     try:
         yield
     finally:
+        undo()
+        realtime.stream.close_all()
         await realtime.stop()
 
 
@@ -206,7 +238,7 @@ async def websocket(ws: WebSocket, after: After = None, kinds: Kinds = None,
     keepalive = setting(realtime.hub.settings, "stream_keepalive_seconds")
     try:
         key = key_from_header(ws.headers.get("authorization"))
-        who = await hub_of(ws).authenticate(key)
+        who = await realtime.hub.authenticate(key)
         sub = subscription(realtime, who, after, None, kinds, vectors, countries, min_confidence)
     except BayanihanError as exc:
         await ws.close(code=1008, reason=exc.detail[:120])

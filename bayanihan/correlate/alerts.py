@@ -22,7 +22,6 @@ from sqlalchemy import Connection, and_, insert, or_, select
 from bayanihan.correlate.campaign_graph import Member, member_rows, pair_states, readers, view_of
 from bayanihan.correlate.links import LinkRules
 from bayanihan.correlate.tables_campaigns import campaigns, regional_alert
-from bayanihan.model.extension import with_ai_properties
 from bayanihan.model.members import MEMBER_STATES, OrgKind
 from bayanihan.model.stix import format_ms, new_id, now_us
 from bayanihan.model.tlp import TLP
@@ -107,11 +106,10 @@ def _body(name: str, campaign_id: str, org: str, view: list[Member],
             "countries_hit": [{"country": c, "first_seen": format_ms(spread[c].first_us),
                                "report_ref": spread[c].report_id} for c in hit],
             "first_report_ref": min(view, key=lambda m: (m.first_us, m.report_id)).report_id,
-            "trigger_report_ref": trigger.report_id, "indicator_count": len(indicators)},
+            "trigger_report_ref": trigger.report_id, "indicator_count": len(indicators),
+            "vector": vectors.most_common(1)[0][0], "languages": languages},
     }
-    return with_ai_properties(obj, {"vector": vectors.most_common(1)[0][0],
-                                    **({"languages": languages} if languages else {}),
-                                    "targeted_countries": hit})
+    return obj
 
 
 def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules,
@@ -147,8 +145,7 @@ def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules
                 alert_id=body["id"], campaign_id=row.id, recipient=org,
                 countries=orjson.dumps(sorted(spread)).decode(), first_report=first,
                 trigger_report=cause.report_id, delivered_us=at))
-            ext = body["extensions"]
-            props = next(iter(ext.values()))
+            props = body["x_bayanihan_alert"]
             append_events(conn, [{
                 "kind": "alert", "object_id": body["id"], "author_org": orgs.HUB_CODE,
                 "tlp": TLP.AMBER_STRICT.value, "audience": [org],

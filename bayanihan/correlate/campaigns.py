@@ -144,20 +144,31 @@ def _new_campaign(conn: Connection) -> str:
     return cid
 
 
-def recluster(conn: Connection, seeds: Sequence[str], rules: LinkRules) -> Reclustered:
-    """Recompute the campaigns around ``seeds`` and publish what changed."""
+def recluster(conn: Connection, seeds: Sequence[str], rules: LinkRules,
+              keep: Sequence[str] = ()) -> Reclustered:
+    """Recompute the campaigns around ``seeds`` and publish what changed.
+
+    A campaign keeps its id in the component holding most of its reports; on a tie, in the
+    one holding a report of ``keep`` (what a split leaves), else the earliest report.
+    """
     comps, known = components(conn, seeds, rules)
     old: dict[str, str | None] = {}
+    first: dict[str, int] = {}
     for start in range(0, len(known), 400):
         chunk = sorted(known)[start:start + 400]
-        old.update(conn.execute(select(linked_report.c.report_id, linked_report.c.campaign_id)
-                                .where(linked_report.c.report_id.in_(chunk))).all())
+        for rid, cid, seen in conn.execute(select(
+                linked_report.c.report_id, linked_report.c.campaign_id,
+                linked_report.c.first_seen_us).where(linked_report.c.report_id.in_(chunk))):
+            old[rid], first[rid] = cid, seen
+    kept = set(keep)
     created = dict(conn.execute(select(campaigns.c.id, campaigns.c.created_us).where(
         campaigns.c.id.in_({c for c in old.values() if c}))).all())
     assign: dict[str, str | None] = {r: None for r in known}
     taken: set[str] = set()
-    for comp in sorted((c for c in comps if len(c) >= 2), key=lambda c: (-len(c), min(c))):
-        votes = Counter(old[r] for r in comp if old.get(r) and old[r] not in taken)
+    order = sorted((c for c in comps if len(c) >= 2), key=lambda c: (
+        -len(c), not c & kept, min(first.get(r, 0) for r in c), min(c)))
+    for comp in order:
+        votes = Counter(c for r in comp if (c := old.get(r)) and c not in taken)
         ranked = sorted(votes, key=lambda c: (-votes[c], created.get(c, 0), c))
         cid = ranked[0] if ranked else _new_campaign(conn)
         taken.add(cid)
@@ -184,7 +195,7 @@ def recluster(conn: Connection, seeds: Sequence[str], rules: LinkRules) -> Reclu
         conn.execute(update(campaigns).where(campaigns.c.id == cid).values(
             state="merged" if merged else "dissolved", merged_into=merged, updated_us=at))
     for cid, (added, removed) in out.changed.items():
-        publish(conn, cid, removed, announce=bool(added))
+        publish(conn, cid, removed, announce=rules if added else None)
     return out
 
 
@@ -234,8 +245,9 @@ def relationship_id(campaign_id: str, report_id: str) -> str:
 
 
 def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),  # type: ignore[assignment]
-            *, announce: bool = False) -> None:
-    """Store the campaign and its relationships as they now are; announce new members."""
+            *, announce: LinkRules | None = None) -> None:
+    """Store the campaign and its relationships as they now are; with ``announce`` (the
+    rules, for the confidence), announce the campaign's new shape on the stream."""
     identity = hub_identity(conn)
     row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
     everyone = readers(conn)
@@ -263,13 +275,13 @@ def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),
                rel_mark, identity)
     for report in removed:
         _revoke(conn, relationship_id(campaign_id, report), identity)
-    if announce and members:
-        _announce(conn, campaign_id, members, views, public_view, everyone)
+    if announce is not None and members:
+        _announce(conn, campaign_id, members, views, public_view, everyone, announce)
 
 
 def _announce(conn: Connection, campaign_id: str, members: list[Any],
               views: dict[str, frozenset[str]], public_view: frozenset[str],
-              everyone: list[Reader]) -> None:
+              everyone: list[Reader], rules: LinkRules) -> None:
     """``campaign.linked`` events: one per distinct view, each marked for its viewers."""
     groups: dict[frozenset[str], set[str]] = {}
     for org, seen in views.items():
@@ -291,7 +303,9 @@ def _announce(conn: Connection, campaign_id: str, members: list[Any],
                       "payload": {"id": campaign_id, "reports": len(shown), "vectors": vectors,
                                   "vector": vectors[0] if len(vectors) == 1 else None,
                                   "countries": sorted({c for m in shown for c in m.countries}),
-                                  "languages": sorted({x for m in shown for x in m.languages})}})
+                                  "languages": sorted({x for m in shown for x in m.languages}),
+                                  "confidence": alerts.view_confidence(conn, sorted(seen),
+                                                                       rules)}})
     append_events(conn, items)
 
 
@@ -326,3 +340,15 @@ async def link_report(hub: Hub, report_id: str, uploads: Sequence[Any] = ()) -> 
 def rules_for(settings: Any) -> LinkRules:
     """The link rules of a hub: the shipped ones, or the operator's ``linking_file``."""
     return load_rules(getattr(settings, "linking_file", "") or None)
+
+
+def pending_reports(conn: Connection, limit: int = 500) -> list[str]:
+    """Ids of stored AI-threat reports (latest versions) the linker has not seen yet."""
+    from bayanihan.model.extension import EXTENSION_ID
+
+    seen = select(linked_report.c.report_id).where(linked_report.c.report_id == stix_objects.c.id)
+    return list(conn.execute(select(stix_objects.c.id).where(
+        stix_objects.c.type == "report", stix_objects.c.is_latest.is_(True),
+        stix_objects.c.revoked.is_(False), stix_objects.c.body.like(f'%"{EXTENSION_ID}"%'),
+        stix_objects.c.author_org.is_distinct_from(orgs.HUB_CODE),
+        ~seen.exists()).order_by(stix_objects.c.date_added).limit(limit)).scalars())

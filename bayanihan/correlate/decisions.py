@@ -58,8 +58,9 @@ def _decide(conn: Connection, actor: audit.Actor, a: str, b: str, decision: str,
                                               at_us=now_us()))
 
 
-def _after(conn: Connection, seeds: Sequence[str], rules: LinkRules) -> dict[str, Any]:
-    done = recluster(conn, seeds, rules)
+def _after(conn: Connection, seeds: Sequence[str], rules: LinkRules,
+           keep: Sequence[str] = ()) -> dict[str, Any]:
+    done = recluster(conn, seeds, rules, keep)
     issued = alerts.issue_alerts(conn, list(done.changed), rules)
     return {"campaigns": sorted({c for c in done.campaign_of.values() if c}),
             "changed": sorted(done.changed), "alerts": len(issued)}
@@ -124,7 +125,7 @@ def split_campaign(conn: Connection, actor: audit.Actor, reader: Reader, campaig
            and ((a in rest and b in moved) or (b in rest and a in moved))]
     for a, b in cut:
         _decide(conn, actor, a, b, "rejected", reason or "split")
-    out = _after(conn, sorted(everyone), rules)
+    out = _after(conn, sorted(everyone), rules, sorted(rest))
     audit.record(conn, actor, "campaign.split", [campaign_id, *moved],
                  {"reason": reason[:MAX_REASON], "rejected_pairs": len(cut), **out})
     return out

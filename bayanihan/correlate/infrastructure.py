@@ -89,7 +89,7 @@ def shared_values(conn: Connection, report_id: str, values: set[tuple[str, str]]
     for kind in {k for k, _ in usable}:
         wanted = [v for k, v in usable if k == kind]
         for start in range(0, len(wanted), 500):
-            counts = dict(conn.execute(
+            counts: dict[str, int] = dict(conn.execute(
                 select(infra_value.c.value, func.count())
                 .where(infra_value.c.kind == kind, infra_value.c.value.in_(wanted[start:start + 500]))
                 .group_by(infra_value.c.value)).all())

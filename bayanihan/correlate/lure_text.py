@@ -54,7 +54,7 @@ _NAME_SLOT = re.compile(
 )
 _NAME_WINDOW = 80
 # Thai: the greeting is followed by คุณ and the name, with no space in between.
-_THAI_NAME_SLOT = re.compile(r"(เรียน|สวัสดี|ถึง)\s*คุณ[^\s,!.:]+")
+_THAI_GREETINGS = ("เรียน", "สวัสดี", "ถึง")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(
     r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+"
@@ -248,7 +248,15 @@ def mask_names(text: str) -> str:
     if tail and not head[-1].isspace():  # do not cut a name in two
         cut = max(head.rfind(" "), 0)
         head, tail = text[:cut], text[cut:]
-    return _THAI_NAME_SLOT.sub(r"\1 ⟨name⟩ ", _NAME_SLOT.sub(repl, head)) + tail
+    return _thai_name_slot().sub(r"\1 ⟨name⟩ ", _NAME_SLOT.sub(repl, head) + tail)
+
+
+@cache
+def _thai_name_slot() -> re.Pattern[str]:
+    """Thai greeting + คุณ + name, in plain and skeleton spelling (masking runs after folding)."""
+    words = {w for g in _THAI_GREETINGS for w in (g, skeleton(g))}
+    title = "|".join({"คุณ", skeleton("คุณ")})
+    return re.compile(rf"({'|'.join(sorted(words))})\s*(?:{title})[^\s,!.:]+")
 
 
 def normalise(text: str) -> str:

@@ -36,9 +36,11 @@ _PERM_A = _RNG.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64) * np.uint64(2)
 _PERM_B = _RNG.integers(0, 2**63, size=NUM_PERM, dtype=np.uint64)
 _BAND_SALT = _RNG.integers(1, 2**63, size=(BANDS, ROWS), dtype=np.uint64)
 _POWERS = np.array([pow(0x100000001B3, i, 2**64) for i in range(16)], dtype=np.uint64)
-#: At most this many candidates (most shared bands first) are verified per query.
-MAX_CANDIDATES = 300
+#: Candidates verified per query (most shared bands first): this many per result asked
+#: for, and at least MIN_CANDIDATES.
+CANDIDATES_PER_RESULT, MIN_CANDIDATES = 5, 50
 MAX_REF = 200
+_CHUNK = 2000
 
 
 class LureInputError(ValueError):
@@ -146,7 +148,7 @@ def _candidates_query() -> Select[tuple[str, bytes]]:
         .where(lure_band.c.band_hash.in_(bindparam("keys", expanding=True)))
         .group_by(lure_band.c.lure_id)
         .order_by(hits.desc())
-        .limit(MAX_CANDIDATES)
+        .limit(bindparam("cap"))
         .subquery()
     )
     return select(lure.c.lure_ref, lure.c.signature).join(cand, cand.c.lure_id == lure.c.id)
@@ -159,8 +161,9 @@ class LureIndex:
     """Find stored lures that a text was varied or translated from.
 
     ``jaccard_threshold`` is the estimated shingle Jaccard above which two lures are one
-    lure (tuned by ``benchmarks/lure_quality.py``). ``embedder`` adds cross-language links;
-    without it only same-language variants are found.
+    lure (0.3, tuned on real scam SMS by ``benchmarks/lure_quality.py``). ``embedder`` adds
+    cross-language links; without it only same-language variants are found. With it every
+    added lure is also embedded (tens of milliseconds each on one CPU core).
     """
 
     def __init__(
@@ -193,20 +196,24 @@ class LureIndex:
             rows.append({"lure_ref": lure_ref, "language": language, "script": script_of(norm),
                          "signature": signature(sh).astype("<u4").tobytes(),
                          "embedding": None, "_text": text})
-        if not rows:
-            return 0
-        vectors = self._embed([str(r["_text"]) for r in rows])
         refs = [str(r["lure_ref"]) for r in rows]
         if len(set(refs)) != len(refs):
             raise LureInputError("lure_ref", "the same lure_ref twice in one batch")
-        self._remove_refs(conn, refs)
+        # Everything is checked before the first write; writes go in chunks that keep
+        # "IN (...)" lists under SQLite's variable limit.
+        for start in range(0, len(rows), _CHUNK):
+            self._write(conn, rows[start : start + _CHUNK])
+        return len(rows)
+
+    def _write(self, conn: Connection, rows: list[dict[str, object]]) -> None:
+        vectors = self._embed([str(r["_text"]) for r in rows])
+        self._remove_refs(conn, [str(r["lure_ref"]) for r in rows])
         ids = self._insert_lures(conn, rows, vectors)
         bands: list[tuple[int, int, int]] = []
         for lure_id, row in zip(ids, rows, strict=True):
             sig = np.frombuffer(row["signature"], dtype="<u4")  # type: ignore[arg-type]
             bands += [(b, h, lure_id) for b, h in enumerate(band_hashes(sig))]
         _insert_bands(conn, bands)
-        return len(rows)
 
     def _embed(self, texts: list[str]) -> np.ndarray | None:
         if self.embedder is None:
@@ -247,7 +254,11 @@ class LureIndex:
     def similar(
         self, conn: Connection, text: str, language: str | None = None, limit: int = 10
     ) -> list[LureMatch]:
-        """Known lures this text is a copy of, best first: MinHash, then embedding matches."""
+        """Known lures this text is a copy of: MinHash matches best first, then embedding ones.
+
+        ``language`` (a tag such as "th") only matters to the embedder, which by default
+        links lures of a different language than the query's.
+        """
         if not isinstance(text, str):
             raise LureInputError("text", f"must be a string, not {type(text).__name__}")
         if limit < 1:
@@ -255,7 +266,8 @@ class LureIndex:
         sh = shingle_hashes(normalise(text))
         matches: list[LureMatch] = []
         if len(sh):
-            matches = self._minhash_matches(conn, signature(sh))
+            cap = max(MIN_CANDIDATES, CANDIDATES_PER_RESULT * limit)
+            matches = self._minhash_matches(conn, signature(sh), cap)
         if self.embedder is not None and len(matches) < limit:
             seen = {m.lure_ref for m in matches}
             for m in self.embedder.matches(conn, text, language):
@@ -264,12 +276,14 @@ class LureIndex:
                     seen.add(m.lure_ref)
         return matches[:limit]
 
-    def _minhash_matches(self, conn: Connection, sig: np.ndarray) -> list[LureMatch]:
-        rows = conn.execute(_CANDIDATES, {"keys": band_hashes(sig)}).all()
-        out = []
-        for ref, blob in rows:
-            score = estimated_jaccard(sig, np.frombuffer(blob, dtype="<u4"))
-            if score >= self.jaccard_threshold:
-                out.append(LureMatch(ref, score, "minhash"))
+    def _minhash_matches(self, conn: Connection, sig: np.ndarray, cap: int) -> list[LureMatch]:
+        rows = conn.execute(_CANDIDATES, {"keys": band_hashes(sig), "cap": cap}).all()
+        if not rows:
+            return []
+        stored = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").reshape(-1, NUM_PERM)
+        scores = np.count_nonzero(stored == sig, axis=1) / NUM_PERM  # estimated Jaccard
+        out = [LureMatch(ref, float(score), "minhash")
+               for (ref, _), score in zip(rows, scores, strict=True)
+               if score >= self.jaccard_threshold]
         out.sort(key=lambda m: (-m.score, m.lure_ref))
         return out

@@ -97,7 +97,7 @@ def load_report(conn: Connection, report_id: str) -> ReportFacts | None:
                               stix_objects.c.tlp, stix_objects.c.audience).where(
         stix_objects.c.id == report_id, stix_objects.c.type == "report",
         stix_objects.c.is_latest.is_(True))).first()
-    if row is None:
+    if row is None or row.author_org == orgs.HUB_CODE:  # the hub's own alerts are not reports
         return None
     body = orjson.loads(row.body)
     props = ai_properties(body)

@@ -33,6 +33,7 @@ lure = Table(
     Column("script", String(16), nullable=False),
     Column("signature", LargeBinary, nullable=False),  # MinHash, uint32 little-endian
     Column("embedding", LargeBinary, nullable=True),  # int8 unit vector x 127, or NULL
+    sqlite_autoincrement=True,  # ids never reused: embedding caches load "id > last seen"
 )
 
 lure_band = Table(

@@ -110,12 +110,7 @@ def parse_bundle(raw: bytes, max_objects: int, *, envelope: bool = False) -> lis
 
 
 def _problems(obj: dict[str, Any]) -> list[FieldError]:
-    if _validate is not None:
-        return [FieldError(p.path, p.reason) for p in _validate(obj)]
-    from stix2validator import ValidationOptions, validate_instance
-
-    result = validate_instance(obj, ValidationOptions(version="2.1"))
-    return [FieldError(str(getattr(e, "path", "") or "object"), str(e)) for e in result.errors]
+    return [FieldError(p.path, p.reason) for p in validate(obj)]
 
 
 def check_object(index: int, obj: Any, submitter: Submitter | None,

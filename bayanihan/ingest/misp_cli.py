@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bayanihan.errors import InvalidInput
 from bayanihan.ingest.bundles import IngestResult, Submitter, parse_bundle
 from bayanihan.ingest.misp import import_event, read_event
 from bayanihan.ingest.report_submit import Submitted
@@ -38,6 +39,9 @@ def ingest_file(hub: Hub, file: Path, fmt: str, org: str,
 
     Returns the result and lines to print. Raises BayanihanError (the CLI's ``run`` prints it).
     """
+    if fmt not in ("misp", "atlas"):
+        raise InvalidInput(f"--format {fmt}: misp or atlas here (stix is hub.ingest_bundle)",
+                           ["--format"])
     raw = file.read_bytes()
     found = hub.db.read_sync(orgs.require, org.upper())
     submitter = Submitter(found.code, found.identity_id, found.kind)
@@ -46,8 +50,6 @@ def ingest_file(hub: Hub, file: Path, fmt: str, org: str,
         lines = [f"repaired: {n}" for n in notes]
         lines.append(f"{result.accepted} accepted, {result.rejected} rejected")
         return result, lines
-    if fmt != "misp":
-        raise ValueError(f"unknown format {fmt!r}: one of {', '.join(FORMATS)}")
     parent = hub.db.read_sync(orgs.get, found.parent) if found.parent else None
     reader = Reader(org=found.code, kind=found.kind, parent=found.parent,
                     parent_kind=parent.kind if parent else None)

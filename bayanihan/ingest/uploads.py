@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import ppdeep
 import stix2
 import tlsh
@@ -112,7 +113,7 @@ def file_objects(upload: Upload, marking_refs: list[str]) -> tuple[dict[str, Any
         artifact = stix2.v21.Artifact(
             mime_type=upload.mime_type, hashes={"SHA-256": upload.hashes["SHA-256"]},
             payload_bin=base64.b64encode(upload.data).decode("ascii"),
-            object_marking_refs=marking_refs, allow_custom=False)
+            object_marking_refs=marking_refs)
         art = _as_dict(artifact)
         extra.append(art)
         props["content_ref"] = art["id"]
@@ -120,7 +121,5 @@ def file_objects(upload: Upload, marking_refs: list[str]) -> tuple[dict[str, Any
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:
-    import orjson
-
     loaded: dict[str, Any] = orjson.loads(obj.serialize())
     return loaded

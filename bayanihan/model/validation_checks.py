@@ -157,12 +157,8 @@ def string_check(parts: list[tuple[dict[str, Any], Path]]) -> Check:
     allowed = frozenset.intersection(*enums) if enums else None
     formats = tuple(format_check(part["format"]) for part, _ in parts if "format" in part)
 
-    if not (refused or formats or least or most < 1 << 62) and allowed is None:
-        if not searches:
-            return tag(TYPE_TESTS["string"], accepts="string")
-        if len(searches) == 1:
-            search = searches[0]
-            return tag(lambda v: isinstance(v, str) and search(v) is not None, accepts="string")
+    if not (searches or refused or formats or least or most < 1 << 62) and allowed is None:
+        return tag(TYPE_TESTS["string"], accepts="string")
 
     def check(v: Any) -> bool:
         if not isinstance(v, str) or not least <= len(v) <= most:
@@ -177,4 +173,29 @@ def string_check(parts: list[tuple[dict[str, Any], Path]]) -> Check:
                 return False
         return all(f(v) for f in formats) if formats else True
 
-    return tag(check, accepts="string")
+    return tag(remembered(check), accepts="string")
+
+
+MEMO_LIMIT = 4096
+
+
+def remembered(check: Check) -> Check:
+    """``check`` with a bounded memo of its verdicts on strings.
+
+    Within a bundle most string values repeat (type, spec_version, timestamps, author,
+    markings, labels), and a dict lookup is cheaper than the regular expressions.
+    """
+    memo: dict[str, bool] = {}
+
+    def recall(v: Any) -> bool:
+        if type(v) is not str:
+            return check(v)
+        verdict = memo.get(v)
+        if verdict is None:
+            verdict = check(v)
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[v] = verdict
+        return verdict
+
+    return recall

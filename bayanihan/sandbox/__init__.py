@@ -1,11 +1,25 @@
 """Regulatory sandbox: AI security tools run in isolation against suites and adversarial
-variants, graded by a regulator's policy into a report card."""
+variants, graded by a regulator's policy into a report card.
 
-from .errors import NotFound, SandboxError
-from .harness import RunOptions, RunResult, run, stable_view
-from .isolation import Limits
-from .suite import Case, Suite, load_suite
-from .tools import Tool, parse_tool
+Names are loaded on first use, so that mounting the sandbox's CLI and routes in the hub does
+not import scikit-learn and the harness until a run needs them.
+"""
 
-__all__ = ["Case", "Limits", "NotFound", "RunOptions", "RunResult", "SandboxError", "Suite",
-           "Tool", "load_suite", "parse_tool", "run", "stable_view"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "NotFound": "errors", "SandboxError": "errors", "RunOptions": "harness",
+    "RunResult": "harness", "run": "harness", "stable_view": "harness", "Limits": "isolation",
+    "Case": "suite", "Suite": "suite", "load_suite": "suite", "Tool": "tools",
+    "parse_tool": "tools",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'bayanihan.sandbox' has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)

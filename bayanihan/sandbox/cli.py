@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import orjson
 import typer
@@ -12,14 +16,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from . import baseline, settings
-from .entrants import entrant_spec
+from bayanihan.errors import BayanihanError
+from bayanihan.hub import Hub
+from bayanihan.store import audit
+
+from . import settings
 from .errors import SandboxError
-from .harness import RunOptions, RunResult, run
-from .isolation import Limits
+from .hub_store import HubSandboxStore
 from .policy import load_evidence, load_policy
+from .publication import parse_tlp, publish
 from .render import render_html
-from .store import DirectoryStore
 from .suite import KINDS, load_suite
 from .tools import parse_tool
 
@@ -30,15 +36,36 @@ baseline_app = typer.Typer(help="The reference baseline classifier.", no_args_is
 sandbox_app.add_typer(suite_app, name="suite")
 sandbox_app.add_typer(baseline_app, name="baseline")
 console = Console(stderr=True)
+T = TypeVar("T")
+
+DatabaseOpt = Annotated[str | None, typer.Option(
+    "--database", envvar="BAYANIHAN_DATABASE_URL", help="Database URL (default ./bayanihan.db).")]
 
 
-def _store() -> DirectoryStore:
-    return DirectoryStore(settings.home())
+@contextmanager
+def _hub(database: str | None) -> Iterator[Hub]:
+    from bayanihan.cli import opened  # the hub CLI imports this module: import late
+
+    with opened(database) as hub:
+        yield hub
 
 
-def _fail(exc: SandboxError) -> typer.Exit:
-    console.print(f"[red]error[/red] {exc.field}: {exc.reason}")
-    return typer.Exit(2)
+@contextmanager
+def _store(database: str | None) -> Iterator[HubSandboxStore]:
+    """The hub database's sandbox store; the console is the audited actor."""
+    with _hub(database) as hub:
+        yield HubSandboxStore(hub.db, audit.Actor.console())
+
+
+def _guarded(fn: Callable[[], T]) -> T:
+    """Turn sandbox and hub errors into a clear message and exit status 2."""
+    try:
+        return fn()
+    except SandboxError as exc:
+        console.print(f"[red]error[/red] {exc.field}: {exc.reason}")
+    except BayanihanError as exc:
+        console.print(f"[red]error[/red] {', '.join(exc.fields) or 'input'}: {exc.detail}")
+    raise typer.Exit(2)
 
 
 def _with_progress(job):
@@ -58,39 +85,55 @@ def run_cmd(
     out: Annotated[Path | None, typer.Option(help="Also write card.json/card.html here")] = None,
     seed: int = 0,
     split: Annotated[str, typer.Option(help="test, train or all")] = "test",
+    train_split: Annotated[str, typer.Option(
+        help="Split an entrant learns from (entrant:NAME only)")] = "train",
     mutators: Annotated[str | None, typer.Option(help="Comma-separated; default all")] = None,
     case_timeout: float = 5.0,
     run_timeout: float = 3600.0,
     memory_mb: int = 1024,
     batch_size: int = 512,
     pythonpath: Annotated[list[Path] | None, typer.Option(help="Folders for py: tools")] = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Run a tool against a suite and its adversarial variants; store the report card."""
-    store = _store()
-    try:
-        name, _, version = suite.partition("@")
-        chosen = store.get_suite(name, int(version) if version else None)
-        if tool.startswith("entrant:"):
-            tool = entrant_spec(tool.removeprefix("entrant:"))
-        spec = parse_tool(tool, [str(p) for p in pythonpath or []], settings.allowed_hosts())
-        answers = None
-        if evidence is not None:
-            answers = load_evidence(tomllib.loads(evidence.read_text()).get("checklist", []),
-                                    f"{evidence}:checklist")
+    from .entrants import entrant_tool  # scikit-learn and the harness: only when running
+    from .harness import RunOptions, RunResult, run
+    from .isolation import Limits
+
+    answers = None
+    if evidence is not None:
+        answers = _guarded(lambda: load_evidence(
+            tomllib.loads(evidence.read_text()).get("checklist", []), f"{evidence}:checklist"))
+    with _hub(database) as hub, tempfile.TemporaryDirectory(prefix="bayanihan-entrant-") as tmp:
+        Path(tmp).chmod(0o755)
+        store = HubSandboxStore(hub.db, audit.Actor.console())
         options = RunOptions(
-            seed=seed, split=split, evidence=answers, netns=settings.netns_wanted(),
+            seed=seed, split=split, evidence=answers, netns=settings.netns_wanted(hub.settings),
             mutators=[m.strip() for m in mutators.split(",") if m.strip()] if mutators else None,
             limits=Limits(case_timeout=case_timeout, run_timeout=run_timeout,
                           memory_bytes=memory_mb << 20, batch_size=batch_size))
-        result: RunResult = _with_progress(
-            lambda cb: run(spec, chosen, load_policy(policy), options, cb))
-    except SandboxError as exc:
-        raise _fail(exc) from None
-    run_id = store.save_run(result.card, result.verdicts)
+        chosen = _guarded(lambda: store.get_suite(*_suite_ref(suite)))
+        if tool.startswith("entrant:"):
+            spec = _guarded(lambda: entrant_tool(tool.removeprefix("entrant:"), chosen,
+                                                 Path(tmp), train_split))
+        else:
+            spec = _guarded(lambda: parse_tool(tool, [str(p) for p in pythonpath or []],
+                                               settings.allowed_hosts(hub.settings)))
+        rules = _guarded(lambda: load_policy(policy))
+        result: RunResult = _guarded(lambda: _with_progress(
+            lambda cb: run(spec, chosen, rules, options, cb)))
+        run_id = _guarded(lambda: store.save_run(result.card, result.verdicts))
     if out is not None:
         write_card(result.card, out)
     _summary(result.card)
     typer.echo(run_id)
+
+
+def _suite_ref(text: str) -> tuple[str, int | None]:
+    name, _, version = text.partition("@")
+    if version and not version.isdigit():
+        raise SandboxError("--suite", f"expected NAME or NAME@VERSION (a number), not {text!r}")
+    return name, int(version) if version else None
 
 
 def write_card(card: dict, out: Path) -> None:
@@ -116,51 +159,74 @@ def suite_add(
     name: str, file: Path,
     kind: Annotated[str, typer.Option(help=f"One of {', '.join(KINDS)}")] = "text",
     positive: Annotated[str | None, typer.Option(help="Comma-separated positive labels")] = None,
+    database: DatabaseOpt = None,
 ) -> None:
     """Add FILE (JSON Lines) as a new version of suite NAME."""
-    try:
-        labels = [p.strip() for p in positive.split(",")] if positive else None
-        meta = _store().add_suite(load_suite(file, name=name, kind=kind, positive=labels))
-    except SandboxError as exc:
-        raise _fail(exc) from None
+    labels = [p.strip() for p in positive.split(",")] if positive else None
+    loaded = _guarded(lambda: load_suite(file, name=name, kind=kind, positive=labels))
+    with _store(database) as store:
+        meta = _guarded(lambda: store.add_suite(loaded))
     typer.echo(f"{meta['name']} v{meta['version']} {meta['cases']} cases sha256 {meta['sha256']}")
 
 
 @sandbox_app.command("suites")
-def suites_cmd() -> None:
+def suites_cmd(database: DatabaseOpt = None) -> None:
     """List stored suites and versions."""
-    for meta in _store().list_suites():
-        typer.echo(f"{meta['name']}\tv{meta['version']}\t{meta['kind']}\t{meta['cases']}\t"
-                   f"{meta['sha256']}")
+    with _store(database) as store:
+        for meta in store.list_suites():
+            typer.echo(f"{meta['name']}\tv{meta['version']}\t{meta['kind']}\t{meta['cases']}\t"
+                       f"{meta['sha256']}")
 
 
 @sandbox_app.command("runs")
-def runs_cmd() -> None:
+def runs_cmd(database: DatabaseOpt = None) -> None:
     """List stored runs with their grade."""
-    for r in _store().list_runs():
-        typer.echo(f"{r['id']}\t{r['grade']}\t{r['suite']} v{r['suite_version']}\t{r['tool']}")
+    with _store(database) as store:
+        for r in store.list_runs():
+            typer.echo(f"{r['id']}\t{r['grade']}\t{r['suite']} v{r['suite_version']}\t"
+                       f"{r['tool']}")
 
 
 @sandbox_app.command("report")
-def report_cmd(run_id: str, html: bool = False) -> None:
+def report_cmd(run_id: str, html: bool = False, database: DatabaseOpt = None) -> None:
     """Print a stored report card (JSON, or HTML with --html)."""
-    try:
-        store = _store()
-        typer.echo(store.get_card_html(run_id) if html else
-                   orjson.dumps(store.get_card(run_id), option=orjson.OPT_INDENT_2).decode())
-    except SandboxError as exc:
-        raise _fail(exc) from None
+    with _store(database) as store:
+        text = _guarded(lambda: store.get_card_html(run_id) if html else orjson.dumps(
+            store.get_card(run_id), option=orjson.OPT_INDENT_2).decode())
+    typer.echo(text)
+
+
+@sandbox_app.command("publish")
+def publish_cmd(
+    run_id: str,
+    tlp: Annotated[str, typer.Option(help="clear, green, amber, amber+strict or red")],
+    audience: Annotated[str | None, typer.Option(
+        help="Comma-separated org codes (required for red)")] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Publish a run's card to members as a STIX report at TLP (as the hub operator)."""
+    from bayanihan.ingest.bundles import Submitter
+    from bayanihan.store import organisations as orgs
+
+    names = [c for c in audience.split(",") if c.strip()] if audience else None
+    level = _guarded(lambda: parse_tlp(tlp))
+    with _hub(database) as hub:
+        hub_org = hub.db.read_sync(orgs.require, orgs.HUB_CODE)
+        submitter = Submitter(hub_org.code, hub_org.identity_id, hub_org.kind)
+        done = _guarded(lambda: asyncio.run(publish(hub, run_id, level, names, submitter)))
+    typer.echo(f"published {done['run']} as {done['id']} at TLP:{done['tlp'].upper()}"
+               + (f" to {','.join(done['audience'])}" if done["audience"] else ""))
 
 
 @baseline_app.command("train")
 def baseline_train(
     suite: str, out: Annotated[Path, typer.Option(help="Model file to write")],
-    split: str = "train",
+    split: str = "train", database: DatabaseOpt = None,
 ) -> None:
     """Fit the char n-gram TF-IDF + logistic regression baseline on a suite's split."""
-    try:
-        trained = baseline.train(_store().get_suite(suite), out, split)
-    except SandboxError as exc:
-        raise _fail(exc) from None
+    from . import baseline
+
+    with _store(database) as store:
+        trained = _guarded(lambda: baseline.train(store.get_suite(suite), out, split))
     typer.echo(f"trained on {trained['cases']} cases of {trained['suite']} "
                f"v{trained['version']}; run it with --tool '{baseline.tool_spec(out)}'")

@@ -1,9 +1,8 @@
 """Reference entrants the sandbox knows by name, and cross-validation of the baseline.
 
-Hook for the hub's own lure/indicator matcher: when ``bayanihan.correlate`` provides a
-callable ``classify(case) -> {"label", "score"}``, register it here as
-``ENTRANTS["lure-matcher"] = "py:bayanihan.correlate.<module>:classify"``; it then runs like
-any Python tool (isolated child, same card). Until then the name is listed but unavailable.
+An entrant is prepared from the suite it is about to run on (it may learn from the suite's
+training split) and returns the :class:`Tool` to run, like any other tool: isolated, one card.
+``entrant:lure-matcher`` is the hub's own lure matcher (:mod:`.lure_entrant`).
 """
 
 from __future__ import annotations
@@ -16,24 +15,25 @@ from pathlib import Path
 
 from sklearn.model_selection import StratifiedKFold
 
-from . import baseline
+from . import baseline, lure_entrant
 from .errors import SandboxError
 from .harness import Execution, RunOptions, RunResult, execute, make_card, mutator_names
 from .policy import Policy, load_policy
 from .suite import Suite
-from .tools import parse_tool
+from .tools import Tool, parse_tool
 
-ENTRANTS: dict[str, str | None] = {
-    "lure-matcher": None,  # filled in when the correlate package ships its matcher
+#: name -> prepare(suite, work folder, training split) -> Tool
+ENTRANTS: dict[str, Callable[[Suite, Path, str], Tool]] = {
+    lure_entrant.NAME: lure_entrant.prepare,
 }
 
 
-def entrant_spec(name: str) -> str:
-    spec = ENTRANTS.get(name)
-    if spec is None:
-        raise SandboxError("--tool", f"entrant {name!r} is not available yet"
-                           if name in ENTRANTS else f"no entrant named {name!r}")
-    return spec
+def entrant_tool(name: str, suite: Suite, workdir: Path, split: str = "train") -> Tool:
+    """The tool of entrant ``name`` prepared on ``suite`` (training files go in ``workdir``)."""
+    prepare = ENTRANTS.get(name)
+    if prepare is None:
+        raise SandboxError("--tool", f"no entrant named {name!r}; known: {', '.join(ENTRANTS)}")
+    return prepare(suite, workdir, split)
 
 
 def cross_validate(suite: Suite, folds: int = 5, policy: Policy | None = None,

@@ -1,22 +1,49 @@
-"""``/api/v1/sandbox/``: read suites, runs and report cards (auth is wired in by the app)."""
+"""``/api/v1/sandbox/``: suites, runs, report cards, publishing a card to members.
+
+In the hub every route needs an admin key of the hub operator (``HUB``), and the store is the
+hub database (:class:`HubSandboxStore`, writes audited as that key). Mounted on an app
+without a hub, the router reads the directory store under ``sandbox_home`` (no auth).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from bayanihan.api.auth import admin
+from bayanihan.errors import Forbidden
+from bayanihan.hub import Caller
+from bayanihan.store.organisations import HUB_CODE
 
 from . import settings
 from .errors import SandboxError
+from .hub_store import HubSandboxStore
+from .publication import parse_tlp, publish
 from .store import DirectoryStore, SandboxStore
 
 router = APIRouter(prefix="/api/v1/sandbox", tags=["sandbox"])
 
 
-def get_store() -> SandboxStore:
-    """Dependency the app may override with the hub's database-backed store."""
-    return DirectoryStore(settings.home())
+async def operator(request: Request) -> Caller:
+    """An admin key of the hub operator: the only callers who run and publish sandbox cards."""
+    found = await admin(request)
+    if found.reader.org != HUB_CODE:
+        raise Forbidden(f"the sandbox is operated by the hub operator ({HUB_CODE}) only",
+                        ["Authorization"])
+    return found
+
+
+async def get_store(request: Request) -> SandboxStore:
+    """The hub's database store for an operator; the directory store when there is no hub."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is None:
+        return DirectoryStore(settings.home())
+    found = await operator(request)
+    assert found.submitter is not None
+    return HubSandboxStore(hub.db, found.submitter.actor)
 
 
 def _http(exc: SandboxError) -> HTTPException:
@@ -45,5 +72,24 @@ def get_card(run_id: str, store: SandboxStore = Depends(get_store)) -> dict[str,
 def get_card_html(run_id: str, store: SandboxStore = Depends(get_store)) -> str:
     try:
         return store.get_card_html(run_id)
+    except SandboxError as exc:
+        raise _http(exc) from None
+
+
+class Publication(BaseModel):
+    """``tlp``: clear, green, amber, amber+strict or red; ``audience``: org codes (RED needs it)."""
+
+    tlp: str
+    audience: list[str] | None = None
+
+
+@router.post("/runs/{run_id}/publish", status_code=201)
+async def publish_card(run_id: str, body: Publication, request: Request,
+                       found: Caller = Depends(operator)) -> dict[str, Any]:
+    """Publish the run's card to members as a STIX report at the chosen TLP."""
+    assert found.submitter is not None
+    try:
+        return await publish(request.app.state.hub, run_id, parse_tlp(body.tlp), body.audience,
+                             found.submitter)
     except SandboxError as exc:
         raise _http(exc) from None

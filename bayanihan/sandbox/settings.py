@@ -1,41 +1,42 @@
-"""Sandbox settings, each declared once: name, environment variable, default, help."""
+"""Sandbox settings, read from the hub's :class:`bayanihan.config.Settings` (one source).
+
+``SETTINGS`` lists the ``sandbox_*`` fields with their environment variables, for the docs.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
+
+from bayanihan.config import Settings, env_name, load_settings
+
+PREFIX = "sandbox_"
 
 
 @dataclass(frozen=True)
 class Setting:
     name: str
     env: str
-    default: str
+    default: object
     help: str
 
-    def get(self) -> str:
-        return os.environ.get(self.env, self.default)
+
+SETTINGS = tuple(Setting(f.name.removeprefix(PREFIX), env_name(f.name), f.default,
+                         f.metadata["help"])
+                 for f in fields(Settings) if f.name.startswith(PREFIX))
 
 
-SETTINGS = (
-    Setting("home", "SANDBOX_HOME", "./bayanihan-sandbox",
-            "Directory holding stored suites, runs and report cards"),
-    Setting("allowed_hosts", "SANDBOX_ALLOWED_HOSTS", "127.0.0.1,::1,localhost",
-            "Comma-separated hosts or networks an HTTP tool may live on"),
-    Setting("netns", "SANDBOX_NETNS", "1",
-            "1: run tools in a private network namespace when the machine allows; 0: never"),
-)
-BY_NAME = {s.name: s for s in SETTINGS}
+def _current(settings: Settings | None) -> Settings:
+    return settings if settings is not None else load_settings()
 
 
-def home() -> Path:
-    return Path(BY_NAME["home"].get())
+def home(settings: Settings | None = None) -> Path:
+    return Path(_current(settings).sandbox_home)
 
 
-def allowed_hosts() -> list[str]:
-    return [h.strip() for h in BY_NAME["allowed_hosts"].get().split(",") if h.strip()]
+def allowed_hosts(settings: Settings | None = None) -> list[str]:
+    return [h.strip() for h in _current(settings).sandbox_allowed_hosts.split(",") if h.strip()]
 
 
-def netns_wanted() -> bool:
-    return BY_NAME["netns"].get() != "0"
+def netns_wanted(settings: Settings | None = None) -> bool:
+    return _current(settings).sandbox_netns

@@ -33,7 +33,7 @@ class SandboxStore(Protocol):
     def list_runs(self) -> list[dict[str, Any]]: ...
 
 
-def _check_name(name: str, what: str) -> str:
+def check_name(name: str, what: str) -> str:
     if not NAME_RE.match(name):
         raise SandboxError(what, f"{name!r} must be 1-64 letters, digits, '.', '_' or '-'")
     return name
@@ -60,7 +60,7 @@ class DirectoryStore:
 
     def add_suite(self, suite: Suite) -> dict[str, Any]:
         """Store a new version, unless the latest version already has this content."""
-        _check_name(suite.name, "NAME")
+        check_name(suite.name, "NAME")
         folder = self.home / "suites" / suite.name
         versions = self._versions(suite.name)
         if versions:
@@ -80,7 +80,7 @@ class DirectoryStore:
         return sorted(int(p.stem[1:]) for p in folder.glob("v*.json")) if folder.is_dir() else []
 
     def get_suite(self, name: str, version: int | None = None) -> Suite:
-        _check_name(name, "suite")
+        check_name(name, "suite")
         versions = self._versions(name)
         if not versions or (version is not None and version not in versions):
             raise NotFound("suite", f"no stored suite {name!r}"
@@ -102,7 +102,7 @@ class DirectoryStore:
                 for p in sorted(d.glob("v*.json"), key=lambda p: int(p.stem[1:]))]
 
     def save_run(self, card: dict[str, Any], verdicts: Iterable[Verdict]) -> str:
-        run_id = _check_name(card["run"]["id"], "run")
+        run_id = check_name(card["run"]["id"], "run")
         folder = self.home / "runs" / run_id
         _atomic_write(folder / "verdicts.jsonl", (orjson.dumps(v.to_dict()) + b"\n"
                                                   for v in verdicts))
@@ -111,7 +111,7 @@ class DirectoryStore:
         return run_id
 
     def _run_dir(self, run_id: str) -> Path:
-        folder = self.home / "runs" / _check_name(run_id, "run")
+        folder = self.home / "runs" / check_name(run_id, "run")
         if not (folder / "card.json").exists():
             raise NotFound("run", f"no stored run {run_id!r}")
         return folder

@@ -111,7 +111,7 @@ class PostgresNotifier(LocalNotifier):
                     self._listening.set()
                     self._deliver(None)  # anything missed while (re)connecting
                     while not self._stop.is_set():
-                        for note in conn.notifies(timeout=1.0):
+                        for note in conn.notifies(timeout=0.5):
                             self._deliver(int(note.payload) if note.payload.isdigit() else None)
             except Exception:
                 if self._stop.is_set():

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -226,6 +226,7 @@ def prune_events(conn: Connection, before_us: int) -> int:
 
 # -- fan-out -------------------------------------------------------------------------
 _LAGGED = object()
+_CLOSED = object()
 
 
 class Subscription:
@@ -249,31 +250,33 @@ class Subscription:
         return True
 
     async def items(self, keepalive: float | None = None,
-                    follow: bool = True) -> AsyncIterator[Event | Notice | None]:
+                    follow: bool = True) -> AsyncGenerator[Event | Notice | None, None]:
         """Events after ``after`` in order, then live ones; ``None`` marks a keep-alive."""
         if self.after is None:
             self.after = self.hub.position
         try:
-            while True:
+            while not self.hub.closing:
                 self.queue = asyncio.Queue()
                 live_from = self.hub.attach(self)
                 async for item in self.hub.replay(self, live_from):
                     yield item
-                if not follow:
+                if not follow or self.hub.closing:
                     return
                 self.after = max(self.after, live_from)
                 while True:
                     try:
-                        item = await asyncio.wait_for(self.queue.get(), keepalive)
+                        queued = await asyncio.wait_for(self.queue.get(), keepalive)
                     except TimeoutError:
                         yield None
                         continue
-                    if item is _LAGGED:
+                    if queued is _CLOSED:
+                        return
+                    if queued is _LAGGED:
                         yield Notice("lagged", {"resume_after": self.after})
                         break
-                    if item.position > self.after:
-                        self.after = item.position
-                        yield item
+                    if queued.position > self.after:
+                        self.after = queued.position
+                        yield queued
         finally:
             self.hub.detach(self)
 
@@ -293,6 +296,14 @@ class StreamHub:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
+        self.closing = False
+
+    def close_all(self) -> None:
+        """End every subscription (the server is stopping; clients resume elsewhere)."""
+        self.closing = True
+        for sub in list(self.subscribers):
+            sub.queue.put_nowait(_CLOSED)
+        self.subscribers.clear()
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()

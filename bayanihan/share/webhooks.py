@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -146,7 +147,7 @@ def get_endpoint(conn: Connection, org: str, endpoint_id: str) -> Any:
 
 def describe_endpoint(conn: Connection, org: str, endpoint_id: str) -> dict[str, Any]:
     row = get_endpoint(conn, org, endpoint_id)
-    counts = dict(conn.execute(
+    counts: dict[str, int] = dict(conn.execute(
         select(webhook_deliveries.c.state, func.count()).where(
             webhook_deliveries.c.endpoint_id == endpoint_id).group_by(webhook_deliveries.c.state)
     ).all())
@@ -295,6 +296,7 @@ class WebhookWorker:
         self._lead_until = 0
         self._next_claim = 0
         self._busy: dict[str, asyncio.Task[None]] = {}
+        self._finished: dict[str, int] = {}  # attempts completed per endpoint
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -346,20 +348,23 @@ class WebhookWorker:
         waiting = self.poll
         if await self.db.read(behind, self.stream.position) and await self.db.write(enqueue):
             waiting = 0.0  # more to queue
+        finished = dict(self._finished)
         for head in await self.db.read(heads):
-            if head.endpoint_id in self._busy:
-                continue
+            if head.endpoint_id in self._busy or (
+                    self._finished.get(head.endpoint_id) != finished.get(head.endpoint_id)):
+                continue  # an attempt ended while we read: this head may be stale
             wait_s = (head.next_us - now_us()) / 1e6
             if wait_s > 0:
                 waiting = min(waiting, wait_s)
                 continue
             task = asyncio.create_task(self._deliver(head))
             self._busy[head.endpoint_id] = task
-            task.add_done_callback(lambda _t, k=head.endpoint_id: self._done(k))
+            task.add_done_callback(functools.partial(self._done, head.endpoint_id))
         return waiting
 
-    def _done(self, endpoint_id: str) -> None:
+    def _done(self, endpoint_id: str, _task: asyncio.Task[None]) -> None:
         self._busy.pop(endpoint_id, None)
+        self._finished[endpoint_id] = self._finished.get(endpoint_id, 0) + 1
         self._wake.set()
 
     async def _deliver(self, head: Any) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from bayanihan.api.app import create_app
 from bayanihan.api.campaigns import router as campaigns_router
 from bayanihan.api.reports import router as reports_router
+from bayanihan.api.stream import router as stream_router
 from bayanihan.config import Settings
 from bayanihan.correlate.variant_samples import base_blob, mutate
 from bayanihan.demo.synthetic_media import transcode, voice, voice_reused, wav_bytes
@@ -53,6 +54,8 @@ def _serve(hub: Hub) -> tuple[_Server, threading.Thread, str]:
         app.include_router(reports_router)  # until the lead wires it into create_app
     if "/api/v1/campaigns" not in paths:
         app.include_router(campaigns_router)  # until the lead wires it into create_app
+    if "/api/v1/stream" not in paths:
+        app.include_router(stream_router)  # until the lead wires it into create_app
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -144,7 +147,26 @@ def campaigns_of(client: httpx.Client, **params: str) -> list[dict[str, Any]]:
     return list(r.json()["campaigns"])
 
 
+def streamed(client: httpx.Client, kind: str) -> list[dict[str, Any]]:
+    """Events of one kind the client's stream delivers (what is in the log, then close)."""
+    r = client.get("/api/v1/stream", params={"after": 0, "follow": "false", "kinds": kind})
+    assert r.status_code == 200, r.text
+    return [orjson.loads(line[5:]) for line in r.text.splitlines() if line.startswith("data:")]
+
+
 def outbox(rh: RunningHub, kind: str) -> list[Any]:
     """Events of one kind in the outbox (what the stream and webhooks deliver)."""
     return rh.hub.db.read_sync(lambda conn: conn.execute(
         select(events).where(events.c.kind == kind).order_by(events.c.position)).all())
+
+
+def indicator_confidence(client: httpx.Client, ids: dict[str, str]) -> set[str]:
+    """Policy-matrix read path (``tests/share/test_policy_matrix.READ_PATHS``):
+    ``GET /api/v1/indicators/{id}/confidence`` -> cases seen."""
+    seen = set()
+    for case, oid in ids.items():
+        r = client.get(f"/api/v1/indicators/{oid}/confidence")
+        assert r.status_code in (200, 404), r.text
+        if r.status_code == 200:
+            seen.add(case)
+    return seen

@@ -22,9 +22,9 @@ from tests.correlate.linking import (
     campaigns_of,
     cloned_voice,
     family,
-    linking_hub,  # noqa: F401 - fixture
     outbox,
     post_report,
+    streamed,
 )
 
 
@@ -133,6 +133,15 @@ def test_three_states_one_campaign_one_alert_per_member_not_yet_hit(
     payload = orjson.loads(events[-1].payload)
     assert {"vector", "countries", "confidence"} <= set(payload)
     assert payload["vector"] == "identity-fraud" and 0 < payload["confidence"] <= 100
+    # The stream delivers each member its own alerts and nobody else's.
+    for org in ("SG", "MY", "TH"):
+        got = streamed(rh.client(org), "alert")
+        assert [e["object_id"] for e in got] == [a["id"] for a in alerts_of(clients[org])], org
+    # campaign.linked events carry each member's view only (MY never hears of TH or PH).
+    for event in streamed(rh.client("MY"), "campaign.linked"):
+        assert set(event["payload"]["countries"]) <= {"VN", "ID"}
+    last = streamed(rh.client("SG"), "campaign.linked")[-1]["payload"]
+    assert last["countries"] == ["ID", "PH", "TH", "VN"] and last["confidence"] > 0
     # The alert object itself: its recipient reads it, another member does not.
     alert_id = sg_alert["id"]
     assert rh.client("SG").get(f"/api/v1/objects/{alert_id}").status_code == 200

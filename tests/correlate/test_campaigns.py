@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,15 +12,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from stix2validator import validate_instance
+from typer.testing import CliRunner
 
 from bayanihan.correlate import infrastructure
-from bayanihan.correlate.campaigns import correlate_report, relationship_id
+from bayanihan.correlate.campaigns import correlate_report, pending_reports, relationship_id
+from bayanihan.correlate.cli import campaigns_app
 from bayanihan.correlate.links import INFRA_KINDS, LinkRules, load_rules
 from bayanihan.hub import Hub
+from bayanihan.ingest.bundles import Submitter
+from bayanihan.ingest.report_stix import build
+from bayanihan.ingest.report_submit import ensure_published
+from bayanihan.ingest.reports import parse_report
 from bayanihan.model.validation import VALIDATOR_OPTIONS
 from bayanihan.store import audit
-from tests.conftest import RunningHub
-from tests.correlate.linking import campaigns_of, linking_hub, post_report  # noqa: F401
+from bayanihan.store import organisations as orgs
+from tests.conftest import RunningHub, seed
+from tests.correlate.linking import campaigns_of, post_report
 from tests.share.test_policy_matrix import CASES, EXPECTED, ORG_OF, READERS
 
 
@@ -139,7 +147,7 @@ def test_merge_and_split_are_audited_and_hold(linking_hub: Callable[..., Running
     assert rh.hub.db.read_sync(audit.verify) is None
 
 
-def test_the_campaign_is_valid_stix_with_relationships(
+def test_the_campaign_is_valid_stix_and_found_by_filters(
         linking_hub: Callable[..., RunningHub]) -> None:
     rh = linking_hub()
     sg = rh.client("SG")
@@ -156,6 +164,14 @@ def test_the_campaign_is_valid_stix_with_relationships(
     rel = got["versions"][-1]["object"]
     assert rel["relationship_type"] == "related-to" and rel["target_ref"] == found["id"]
     assert validate_instance(rel, VALIDATOR_OPTIONS).is_valid
+    # Filters: country, vector, time; bad values name the parameter.
+    assert len(campaigns_of(sg, country="MY", vector="phishing", since="2020-01-01")) == 1
+    for params in ({"country": "TH"}, {"vector": "malware"}, {"since": "2099-01-01"},
+                   {"until": "2000-01-01"}):
+        assert campaigns_of(sg, **params) == [], params
+    for name, value in (("country", "XX"), ("vector", "smoke"), ("since", "yesterday")):
+        r = sg.get("/api/v1/campaigns", params={name: value})
+        assert r.status_code == 400 and r.json()["fields"] == [name]
 
 
 @pytest.mark.slow
@@ -203,3 +219,29 @@ def test_bad_rules_are_refused_with_the_reason(tmp_path: Path) -> None:
         load_rules(path)
     with pytest.raises(ValueError, match="thresholds"):
         LinkRules(weights={}, link_at=0.3, review_at=0.5)
+
+
+def test_relink_links_reports_stored_without_the_report_path(hub: Hub) -> None:
+    """Reports stored as plain STIX (TAXII, bundles) are linked by ``bayanihan campaigns
+    relink``; a second run finds nothing left to do."""
+    seed(hub)
+    asyncio.run(ensure_published(hub))
+    stored = []
+    for org in ("TH", "VN"):
+        found = hub.db.read_sync(orgs.require, org)
+        report = parse_report(_phish(f"{org} SMS", "Pay the toll at "
+                                     "https://toll-relink-test.com/pay now"))
+        built = build(report, author=found.identity_id, country=org, techniques={})
+        submitter = Submitter(found.code, found.identity_id, found.kind)
+        assert asyncio.run(hub.ingest_objects(built.objects, submitter, None)).rejected == 0
+        stored.append(built.report_id)
+    assert sorted(hub.db.read_sync(pending_reports)) == sorted(stored)
+    runner = CliRunner()
+    args = ["relink", "--database", hub.settings.database()]
+    done = runner.invoke(campaigns_app, args)
+    assert done.exit_code == 0, done.output
+    assert "2 report(s) linked" in done.output
+    assert hub.db.read_sync(pending_reports) == []
+    assert "0 report(s) linked" in runner.invoke(campaigns_app, args).output
+    listed = runner.invoke(campaigns_app, ["list", "--database", hub.settings.database()])
+    assert listed.exit_code == 0 and "Campaign" in listed.output

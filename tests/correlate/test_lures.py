@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, func, inspect, select
 
 from bayanihan.correlate.lure_text import normalise, script_of, shingle_length, shingles
-from bayanihan.correlate.lures import LureIndex, LureInputError, LureMatch, shingle_hashes
+from bayanihan.correlate.lures import (
+    LureIndex,
+    LureInputError,
+    LureMatch,
+    estimated_jaccard,
+    shingle_hashes,
+    signature,
+)
 from bayanihan.correlate.tables_lures import lure, lure_band
 from bayanihan.store import migrate
 
@@ -132,6 +139,15 @@ def test_unspaced_scripts_shingle_into_overlapping_grams(
     assert len(a) > 15  # a whole sentence without spaces is many grams, not one "word"
     assert len(a & b) / len(a | b) > 0.5
     assert len(a & c) / len(a | c) < 0.1
+
+
+@pytest.mark.parametrize("other", [PARCEL, BANK.replace("suspended", "frozen"),
+                                   BANK[: len(BANK) // 2], LOTTERY_ID])
+def test_minhash_estimates_the_shingle_jaccard(other: str) -> None:
+    a, b = normalise(BANK), normalise(other)
+    exact = len(shingles(a) & shingles(b)) / len(shingles(a) | shingles(b))
+    estimate = estimated_jaccard(signature(shingle_hashes(a)), signature(shingle_hashes(b)))
+    assert abs(estimate - exact) <= 0.12  # about 3 standard errors at 126 permutations
 
 
 def test_short_and_empty_text() -> None:

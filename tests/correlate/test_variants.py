@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 import random
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 import tlsh
 from alembic.autogenerate import compare_metadata
-from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,47 +23,20 @@ from bayanihan.correlate.variants import (
     VariantIndex,
     VariantMatch,
 )
+from bayanihan.store.migrate import upgrade
 from bayanihan.store.schema import metadata
 
-MIGRATION = importlib.import_module(
-    "bayanihan.store.migrations.versions.variants_0001_tlsh_index"
-)
 MY_TABLES = {"variant_digest", "variant_object"}
 Corpus = tuple[list[list[str]], list[str]]
 
 
-def _migrate(engine: sa.Engine) -> None:
-    with engine.begin() as conn, Operations.context(MigrationContext.configure(conn)):
-        MIGRATION.upgrade()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    """A fresh database with the variant tables made by the migration."""
-    if request.param == "sqlite":
-        eng = sa.create_engine(f"sqlite:///{tmp_path / 'hub.db'}")
-        _migrate(eng)
-        yield eng
-        eng.dispose()
-        return
-    url = os.environ.get("BAYANIHAN_TEST_PG_URL")
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail("BAYANIHAN_TEST_PG_URL is not set but CI=true: PostgreSQL tests must run")
-        pytest.skip("PostgreSQL: set BAYANIHAN_TEST_PG_URL to run")
-    schema = f"variants_test_{os.getpid()}_{random.randrange(1 << 30)}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    eng = sa.create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        _migrate(eng)
-        yield eng
-    finally:
-        eng.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    """A fresh database (SQLite file or PostgreSQL) upgraded by the hub's migrations."""
+    eng = sa.create_engine(database_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,9 @@ def test_a_slow_subscriber_is_lagged_and_catches_up_without_slowing_others(hub: 
             await hub.db.write(append_events, [green(n)])
         await asyncio.wait_for(fast_task, 10)
         fast_seconds = time.perf_counter() - started
-        slow_items: list[Event | Notice] = [await slow_first]
+        first = await slow_first
+        assert first is not None
+        slow_items: list[Event | Notice] = [first]
         while sum(isinstance(i, Event) for i in slow_items) < 40:
             item = await asyncio.wait_for(anext(slow), 10)
             assert item is not None

@@ -55,7 +55,13 @@ def test_an_event_committed_by_one_process_reaches_subscribers_of_another(
         for listener in (on_a, on_b):
             ids = [f.data["object_id"] for f in listener.events()]
             assert ids == [indicator(0)["id"], indicator(1)["id"]]
-            listener.close()
+        # SIGTERM with streams open: the streams end and the processes stop promptly
+        for proc, _ in procs:
+            proc.terminate()
+        for proc, _ in procs:
+            proc.wait(10)
+        on_a.wait_closed()
+        on_b.wait_closed()
     finally:
         for proc, _ in procs:
             stop(proc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import orjson
 import pytest
 
 from bayanihan.model.tlp import TLP
-from tests.conftest import RunningHub
+from tests.conftest import RunningHub, need
 from tests.realtime.receiver import Receiver
 from tests.stixgen import bundle, indicator
 
@@ -54,6 +55,7 @@ def positions(deliveries: list[Any]) -> list[int]:
 
 def test_receiver_refusing_for_a_while_gets_every_event_once_in_order(
         live_hub: Callable[..., RunningHub], receiver: Receiver) -> None:
+    need("the standardwebhooks package (test extra)", find_spec("standardwebhooks") is not None)
     from standardwebhooks.webhooks import Webhook
 
     hub = live_hub(webhook_retry_budget=100, **FAST)
@@ -144,3 +146,16 @@ def test_endpoints_belong_to_their_organisation(
     assert paused.json()["active"] is False
     assert hub.client("TH").delete(f"/api/v1/webhooks/{created['id']}").status_code == 204
     assert hub.client("TH").get("/api/v1/webhooks").json()["webhooks"] == []
+
+
+def test_two_hubs_on_one_database_deliver_each_event_once(
+        live_hub: Callable[..., RunningHub], receiver: Receiver) -> None:
+    first = live_hub(stream_poll_seconds=0.2)
+    second = live_hub(seeded=False, stream_poll_seconds=0.2)  # same database, one leads
+    register(first, "TH", receiver.url)
+    for n in range(6):
+        post(first if n % 2 else second, "SG", indicator(n))
+    assert receiver.wait_accepted(6)
+    time.sleep(1.0)  # a second deliverer would have posted by now
+    ids = [orjson.loads(d.body)["object_id"] for d in receiver.requests]
+    assert ids == [indicator(n)["id"] for n in range(6)]

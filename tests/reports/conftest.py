@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+from fastapi import FastAPI
 
+import tests.conftest
 from bayanihan.api.app import create_app
 from bayanihan.api.reports import router as reports_router
+from bayanihan.api.taxii import router as taxii_router
 from bayanihan.config import Settings
 from bayanihan.hub import Hub
 from bayanihan.ingest.bundles import Submitter
@@ -23,7 +22,7 @@ from bayanihan.ingest.misp_cli import load_atlas
 from bayanihan.model.atlas import external_ids
 from bayanihan.model.tlp import TLP
 from bayanihan.store import organisations as orgs
-from tests.conftest import RunningHub, _Server, seed
+from tests.conftest import RunningHub
 
 #: A MITRE ATT&CK technique as the ATT&CK STIX release writes it (the tests do not ship
 #: the whole ATT&CK bundle).
@@ -45,23 +44,15 @@ def atlas_raw(shared_data: Path) -> bytes:
     return path.read_bytes()
 
 
-def _serve(hub: Hub) -> tuple[_Server, threading.Thread, str]:
-    app = create_app(hub.settings, hub)
-    if not any(getattr(r, "path", "") == "/api/v1/reports" for r in app.routes):
-        app.include_router(reports_router)  # until the lead wires it into create_app
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    return server, thread, f"http://127.0.0.1:{port}"
+def _app_with_reports(settings: Settings, hub: Hub) -> FastAPI:
+    """The hub's app, with the reports and TAXII routers until the lead wires them in."""
+    app = create_app(settings, hub)
+    paths = {getattr(r, "path", "") for r in app.routes}
+    if "/api/v1/reports" not in paths:
+        app.include_router(reports_router)
+    if "/taxii2/" not in paths:
+        app.include_router(taxii_router)
+    return app
 
 
 #: The ATLAS techniques the report tests use (the whole release loads in test_atlas.py).
@@ -88,23 +79,14 @@ def load_techniques(hub: Hub, atlas: bytes) -> None:
 
 
 @pytest.fixture
-def report_hub(settings: Settings, atlas_subset: bytes) -> Iterator[Callable[..., RunningHub]]:
+def report_hub(make_hub: Callable[..., RunningHub], atlas_subset: bytes,
+               monkeypatch: pytest.MonkeyPatch) -> Callable[..., RunningHub]:
     """``report_hub(**settings)`` -> a seeded hub on loopback with the techniques loaded."""
-    running: list[tuple[RunningHub, _Server, threading.Thread]] = []
+    monkeypatch.setattr(tests.conftest, "create_app", _app_with_reports)
 
     def factory(**overrides: Any) -> RunningHub:
-        hub = Hub(settings.replace(**overrides))
-        hub.open()
-        seed(hub)
-        load_techniques(hub, atlas_subset)
-        server, thread, url = _serve(hub)
-        rh = RunningHub(hub, url)
-        running.append((rh, server, thread))
+        rh = make_hub(**overrides)
+        load_techniques(rh.hub, atlas_subset)
         return rh
 
-    yield factory
-    for rh, server, thread in running:
-        rh.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        rh.hub.close()
+    return factory

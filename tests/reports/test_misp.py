@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import ppdeep
+import pytest
 import tlsh
 from pymisp import MISPEvent, MISPObject
 
+from bayanihan.errors import InvalidInput
 from bayanihan.ingest.misp import ATTRIBUTE_KINDS
 from bayanihan.ingest.misp_cli import ingest_file
 from bayanihan.model.tlp import TLP
@@ -201,3 +203,6 @@ def test_cli_ingests_a_misp_file(report_hub: Callable[..., RunningHub], tmp_path
     assert lines[0].startswith(f"report {done.report_id}")
     listed = rh.client("TH").get("/api/v1/reports", params={"technique": "AML.T0052"}).json()
     assert [i["id"] for i in listed["reports"]] == [done.report_id]
+    with pytest.raises(InvalidInput) as caught:
+        ingest_file(rh.hub, path, "csv", "th", None)
+    assert caught.value.fields == ["--format"]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from stix2validator import ValidationOptions, validate_instance
 
 from bayanihan.model.extension import EXTENSION_ID, ai_properties, property_problems
+from bayanihan.share.collections import BY_ID
 from bayanihan.store.schema import stix_objects
 from tests.conftest import RunningHub
 from tests.reports.reportgen import report
@@ -174,6 +175,14 @@ def test_extension_survives_stix2_and_the_objects_api(
         props = ai_properties(stored)
         if props is not None:
             assert property_problems({"extension_type": "property-extension", **props}) == []
+    regional = BY_ID["regional"].id  # the same objects through TAXII
+    taxii = {"Accept": "application/taxii+json;version=2.1"}
+    for object_id in made["objects"][:3]:
+        r = client.get(f"/taxii2/api/collections/{regional}/objects/{object_id}/", headers=taxii)
+        assert r.status_code == 200, r.text
+        (served,) = r.json()["objects"]
+        direct = client.get(f"/api/v1/objects/{object_id}").json()["versions"][-1]["object"]
+        assert served == direct and EXTENSION_ID in served["extensions"]
     definition = client.get(f"/api/v1/objects/{EXTENSION_ID}").json()["versions"][0]["object"]
     assert definition["extension_types"] == ["property-extension"]
     assert validate_instance(definition, OPTIONS).is_valid

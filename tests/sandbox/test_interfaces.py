@@ -9,17 +9,26 @@ import typer
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from bayanihan.config import load_settings
+from bayanihan.hub import Hub
 from bayanihan.sandbox.cli import sandbox_app
+from bayanihan.sandbox.hub_store import HubSandboxStore
 from bayanihan.sandbox.routes import get_store, router
 from bayanihan.sandbox.store import DirectoryStore
 from bayanihan.sandbox.suite import Path
+from bayanihan.sandbox.verdict import Verdict
+from bayanihan.store import audit
 
 TINY = Path(__file__).resolve().parents[2] / "bayanihan" / "sandbox" / "suites" / "tiny-text.jsonl"
 
 
 @pytest.fixture
 def cli(tmp_path, monkeypatch):
-    monkeypatch.setenv("SANDBOX_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("BAYANIHAN_DATABASE_URL", f"sqlite:///{tmp_path / 'hub.db'}")
+    monkeypatch.setenv("BAYANIHAN_DATA_DIR", str(tmp_path))
+    hub = Hub(load_settings())  # first start done here, so commands print only their own output
+    hub.open()
+    hub.close()
     app = typer.Typer()
     app.add_typer(sandbox_app, name="sandbox")
     runner = CliRunner()
@@ -57,20 +66,31 @@ def test_bad_suite_file_is_refused_and_nothing_stored(cli, tmp_path):
 def test_unknown_suite_and_unknown_mutator_are_clear_errors(cli, bad_tool_cmd):
     missing = cli("run", "--tool", bad_tool_cmd, "--suite", "nope")
     assert missing.exit_code == 2 and "no stored suite 'nope'" in missing.output
+    garbled = cli("run", "--tool", bad_tool_cmd, "--suite", "nope@latest")
+    assert garbled.exit_code == 2 and "NAME@VERSION" in garbled.output
     cli("suite", "add", "tiny", str(TINY))
     wrong = cli("run", "--tool", bad_tool_cmd, "--suite", "tiny", "--mutators", "rot13")
     assert wrong.exit_code == 2 and "rot13" in wrong.output
-    later = cli("run", "--tool", "entrant:lure-matcher", "--suite", "tiny")
-    assert later.exit_code == 2 and "not available yet" in later.output
+    untrained = cli("run", "--tool", "entrant:lure-matcher", "--suite", "tiny")
+    assert untrained.exit_code == 2 and "no positive 'train' cases" in untrained.output
+    unknown = cli("run", "--tool", "entrant:nope", "--suite", "tiny")
+    assert unknown.exit_code == 2 and "no entrant named 'nope'" in unknown.output
     assert cli("runs").output.strip() == ""
 
 
 def test_router_lists_suites_and_runs_and_serves_cards(cli, tmp_path, bad_tool_cmd, serve_app):
     cli("suite", "add", "tiny", str(TINY))
     run_id = cli("run", "--tool", bad_tool_cmd, "--suite", "tiny").output.strip().splitlines()[-1]
+    hub = Hub(load_settings())  # the database the CLI wrote to; copy its run to a directory
+    hub_store = HubSandboxStore(hub.db, audit.Actor.console())
+    home = DirectoryStore(tmp_path / "home")
+    home.add_suite(hub_store.get_suite("tiny"))
+    home.save_run(hub_store.get_card(run_id),
+                  [Verdict(**v) for v in hub_store.get_verdicts(run_id)])
+    hub.close()
     app = FastAPI()
     app.include_router(router)
-    app.dependency_overrides[get_store] = lambda: DirectoryStore(tmp_path / "home")
+    app.dependency_overrides[get_store] = lambda: home
     client = httpx.Client(base_url=serve_app(app))
     assert client.get("/api/v1/sandbox/suites").json()[0]["name"] == "tiny"
     assert client.get("/api/v1/sandbox/runs").json()[0]["id"] == run_id

@@ -55,7 +55,7 @@ async def _page(request: Request, who: Caller, collection_id: str, allowed: froz
     if (object_id is not None and not rows and not q.next
             and not await hub.db.read(coll.exists_for, found, who.reader, object_id)):
         raise NotFound(f"no object {object_id} in collection {found.alias} that you may see",
-                           ["object_id"])
+                       ["object_id"])
     more = len(rows) > q.limit
     rows = rows[:q.limit]
     token = make_token(secret, rows[-1].date_added, bound) if more else None

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("embedding", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_lure")),
         sa.UniqueConstraint("lure_ref", name=op.f("uq_lure_lure_ref")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "lure_band",
