@@ -251,22 +251,30 @@ def audit_log(limit: Annotated[int, typer.Option(help="How many of the newest en
 # -- ingest ----------------------------------------------------------------------------
 @app.command()
 def ingest(
-    file: Annotated[Path, typer.Argument(help="A STIX 2.1 bundle (JSON), or a MISP event.")],
+    file: Annotated[Path, typer.Argument(help="A STIX 2.1 bundle, a MISP event (JSON) or the ATLAS bundle.")],
     org: Annotated[str, typer.Option("--org", help="The organisation the objects come from.")]
     = orgs.HUB_CODE,
     audience: Annotated[str | None, typer.Option(help="Comma-separated audience codes.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="stix, misp or atlas.")] = "stix",
     database: DatabaseOpt = None,
 ) -> None:
-    """Store a STIX bundle from a file as ORG (e.g. the MITRE ATLAS release)."""
+    """Store a file's objects as ORG: a STIX bundle, a MISP event, or MITRE ATLAS."""
     import asyncio
 
     from bayanihan.ingest.bundles import Submitter
 
-    raw = file.read_bytes()
+    names = [c for c in audience.split(",") if c] if audience else None
     with opened(database) as hub:
+        if fmt != "stix":
+            from bayanihan.ingest.misp_cli import ingest_file
+
+            _, lines = run(lambda: ingest_file(hub, file, fmt, org, names))
+            for line in lines:
+                out.print(line)
+            return
         org_row = run(lambda: hub.db.read_sync(orgs.require, org.upper()))
         submitter = Submitter(org_row.code, org_row.identity_id, org_row.kind)
-        names = [c for c in audience.split(",") if c] if audience else None
+        raw = file.read_bytes()
         result = run(lambda: asyncio.run(hub.ingest_bundle(raw, submitter, names)))
         out.print(f"{result.accepted} accepted, {result.rejected} rejected")
         for r in result.results:

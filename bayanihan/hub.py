@@ -11,6 +11,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import anyio.to_thread
@@ -19,9 +20,11 @@ from sqlalchemy import Connection, func, select
 from bayanihan.config import Settings
 from bayanihan.errors import NotAuthenticated
 from bayanihan.ingest.bundles import (
+    AllOrNothing,
     IngestResult,
     Submitter,
     check_objects,
+    nothing_stored,
     parse_bundle,
     store_checked,
 )
@@ -139,12 +142,20 @@ class Hub:
     # -- writing objects -------------------------------------------------------------
     async def ingest_bundle(self, raw: bytes, submitter: Submitter,
                             audience: Sequence[str] | None, *, envelope: bool = False,
-                            ) -> IngestResult:
+                            atomic: bool = False) -> IngestResult:
         """Parse, validate and store a bundle; one transaction for what is accepted."""
         objects = parse_bundle(raw, self.settings.max_bundle_objects, envelope=envelope)
-        return await self.ingest_objects(objects, submitter, audience)
+        return await self.ingest_objects(objects, submitter, audience, atomic=atomic)
 
     async def ingest_objects(self, objects: Sequence[object], submitter: Submitter,
-                             audience: Sequence[str] | None) -> IngestResult:
+                             audience: Sequence[str] | None, *, atomic: bool = False,
+                             ) -> IngestResult:
+        """Validate and store ``objects``; with ``atomic``, all of them or none."""
         results, good = await anyio.to_thread.run_sync(check_objects, objects, submitter)
-        return await self.db.write(store_checked, results, good, submitter, audience)
+        if atomic and len(good) < len(results):
+            return nothing_stored(IngestResult(results, []))
+        try:
+            return await self.db.write(partial(store_checked, atomic=atomic), results, good,
+                                       submitter, audience)
+        except AllOrNothing as rolled_back:
+            return nothing_stored(rolled_back.result)

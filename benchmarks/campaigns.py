@@ -46,6 +46,7 @@ from bayanihan.store import organisations as orgs
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, percentile
 
+
 def _word(rng: random.Random) -> str:
     return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
 
@@ -69,9 +70,12 @@ def _lure(words: list[str], host: str, phone: str, shortener: str | None) -> str
     return f"{' '.join(words).capitalize()} {link} call {phone}"
 
 
-def _plan(n: int, size: int, seed: int) -> list[tuple[int | None, dict[str, object]]]:
-    """(planted campaign number or None, report JSON) in arrival order."""
+def _plan(n: int, size: int, seed: int, real: list[str],
+          ) -> list[tuple[int | None, dict[str, object]]]:
+    """(planted campaign number or None, report JSON) in arrival order. With ``real`` scam
+    texts, the unrelated reports carry those (as sent) instead of generated words."""
     rng = random.Random(seed)
+    pool = iter(rng.sample(real, len(real))) if real else None
     planted = n // 3 // size
     items: list[tuple[int | None, dict[str, object]]] = []
     for c in range(planted):
@@ -87,6 +91,8 @@ def _plan(n: int, size: int, seed: int) -> list[tuple[int | None, dict[str, obje
         words = _reworded(rng, list(spec["words"]))  # type: ignore[arg-type]
         short = f"{rng.getrandbits(40):x}" if c is None and k % 4 == 0 else None
         lure = _lure(words, str(spec["host"]), phone, short)
+        if c is None and pool is not None:
+            lure = next(pool, lure)
         roll = rng.random()
         report: dict[str, object] = {"vector": "phishing", "channel": "sms",
                                      "title": f"SMS {k}", "lures": [lure],
@@ -103,7 +109,14 @@ def main() -> None:
     ap.add_argument("--campaign-size", type=int, default=5)
     ap.add_argument("--database", default="")
     ap.add_argument("--seed", type=int, default=6)
+    ap.add_argument("--sms", type=Path, default=None,
+                    help="UCI SMSSpamCollection.tsv: unrelated reports carry its real spam")
     args = ap.parse_args()
+    real = []
+    if args.sms:
+        rows = args.sms.read_text("utf-8", "replace").splitlines()
+        real = sorted({line.split("\t", 1)[1] for line in rows if line.startswith("spam\t")
+                       and not any(0x80 <= ord(ch) <= 0x9F for ch in line)})  # mojibake
     tmp = tempfile.mkdtemp(prefix="bayanihan-bench-")
     url = args.database or f"sqlite:///{tmp}/bench.db"
     hub = Hub(Settings(database_url=url, data_dir=tmp))
@@ -113,7 +126,7 @@ def main() -> None:
     asyncio.run(ensure_published(hub))
     members = sorted(MEMBER_STATES)
     org_of = {m: hub.db.read_sync(orgs.require, m) for m in members}
-    plan = _plan(args.reports, args.campaign_size, args.seed)
+    plan = _plan(args.reports, args.campaign_size, args.seed, real)
     ids: list[tuple[int | None, str]] = []
     started = time.perf_counter()
     for k, (c, raw) in enumerate(plan):
@@ -139,6 +152,10 @@ def main() -> None:
             planted.setdefault(c, set()).add(found.get(rid))
     exact = sum(1 for camps in planted.values() if len(camps) == 1 and None not in camps)
     lone_linked = sum(1 for c, rid in ids if c is None and found.get(rid))
+    sizes: dict[str, int] = {}
+    for cid in found.values():
+        if cid:
+            sizes[cid] = sizes.get(cid, 0) + 1
     reader = Reader(org="MY", kind=OrgKind.MEMBER)
     t = time.perf_counter()
     listed = hub.db.read_sync(list_campaigns, reader, CampaignFilter(limit=500), rules)
@@ -157,6 +174,8 @@ def main() -> None:
           f"p99 {percentile(times, 99):.1f} ms, total {sum(times) / 1000:.1f} s")
     print(f"planted campaigns: {len(planted)} of {args.campaign_size} reports; recovered exactly: "
           f"{exact}; unrelated reports wrongly linked: {lone_linked}")
+    print(f"campaigns: {len(sizes)}, largest {max(sizes.values(), default=0)} reports"
+          + (f" (unrelated reports: {len(real)} distinct real spam SMS)" if real else ""))
     print(f"alerts issued: {alerts}")
     print(f"list campaigns (MY, {len(listed)} visible): {list_ms:.1f} ms; campaign detail: "
           f"p50 {statistics.median(detail_ms or [0]):.1f} ms")

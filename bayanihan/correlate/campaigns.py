@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -338,8 +338,13 @@ async def link_report(hub: Hub, report_id: str, uploads: Sequence[Any] = ()) -> 
 
 
 def rules_for(settings: Any) -> LinkRules:
-    """The link rules of a hub: the shipped ones, or the operator's ``linking_file``."""
-    return load_rules(getattr(settings, "linking_file", "") or None)
+    """The link rules of a hub: the shipped ones, or the operator's ``linking_file``, with
+    the hub's TLSH bands."""
+    rules = load_rules(getattr(settings, "linking_file", "") or None)
+    bands = (int(getattr(settings, "tlsh_auto_link", 30)),
+             int(getattr(settings, "tlsh_review", 70)),
+             int(getattr(settings, "tlsh_never_above", 100)))
+    return replace(rules, tlsh=bands) if bands != rules.tlsh else rules
 
 
 def pending_reports(conn: Connection, limit: int = 500) -> list[str]:

@@ -61,6 +61,8 @@ class LinkRules:
     review_at: float = 0.40
     max_reports_per_value: int = 20
     common: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    #: TLSH bands (auto-link, review, never above): the hub's ``tlsh_*`` settings.
+    tlsh: tuple[int, int, int] = (30, 70, 100)
 
     def __post_init__(self) -> None:
         bad = {k: w for k, w in self.weights.items() if not 0.0 <= w <= 1.0}

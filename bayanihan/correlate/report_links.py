@@ -28,7 +28,7 @@ from bayanihan.correlate.lures import LureIndex, LureInputError
 from bayanihan.correlate.media import AudioPrint, ImagePrint
 from bayanihan.correlate.tables_media import media_items
 from bayanihan.correlate.tlsh_bands import VariantDigestError
-from bayanihan.correlate.variants import VariantIndex
+from bayanihan.correlate.variants import VariantBands, VariantIndex
 from bayanihan.errors import BayanihanError
 from bayanihan.model.extension import ai_properties
 from bayanihan.model.members import MEMBER_STATES, OrgKind
@@ -272,7 +272,7 @@ def gather_links(conn: Connection, facts: ReportFacts, rules: LinkRules,
     values = infrastructure.values_of(facts.objects)
     infrastructure.index_values(conn, facts.report_id, values)
     infra, common = infrastructure.shared_values(conn, facts.report_id, values, rules)
-    found = [*infra, *_variant_links(conn, facts, VariantIndex()),
+    found = [*infra, *_variant_links(conn, facts, VariantIndex(VariantBands(*rules.tlsh))),
              *_lure_links(conn, facts, lure_index(embeddings)), *_media_links(conn, facts, media)]
     best: dict[tuple[str, str, str], Link] = {}
     for link in found:

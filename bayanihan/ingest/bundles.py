@@ -17,6 +17,7 @@ from bayanihan.errors import InvalidInput, TooLarge
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix import is_sco
 from bayanihan.model.tlp import LEVEL_BY_MARKING, TLP, is_tlp_marking
+from bayanihan.model.validation import validate
 from bayanihan.store import audit
 from bayanihan.store import organisations as orgs
 from bayanihan.store.objects import NewVersion, Outcome, object_tlp, store_versions
@@ -169,6 +170,14 @@ def _unknown_markings(conn: Connection, good: list[tuple[int, dict[str, Any]]]) 
     return refs - {r.id for r in found}
 
 
+class AllOrNothing(Exception):
+    """Raised inside the write transaction to roll back a bundle that must be stored whole."""
+
+    def __init__(self, result: IngestResult) -> None:
+        super().__init__("bundle rolled back")
+        self.result = result
+
+
 def store_checked(
     conn: Connection,
     results: list[ObjectResult],
@@ -178,8 +187,13 @@ def store_checked(
     *,
     author_of: Callable[[dict[str, Any]], str | None] | None = None,
     action: str = "objects.add",
+    atomic: bool = False,
 ) -> IngestResult:
-    """The write half of ingest, inside the caller's write transaction."""
+    """The write half of ingest, inside the caller's write transaction.
+
+    With ``atomic`` the bundle is stored whole or not at all: one rejected object raises
+    :class:`AllOrNothing` and the transaction rolls back.
+    """
     named = check_audience(conn, audience)
     kinds = {o.code: o.kind for o in orgs.all_orgs(conn)} if named else {}
     unknown = _unknown_markings(conn, good)
@@ -215,8 +229,20 @@ def store_checked(
             results[index].status = "rejected"
             results[index].errors.append(FieldError(f"objects[{index}].id", v.reason))
     stored = [v for _, v in versions if v.outcome is Outcome.STORED]
+    if atomic and any(r.status == "rejected" for r in results):
+        raise AllOrNothing(IngestResult(results, []))
     if stored:
         actor = submitter.actor if submitter else audit.Actor.console()
         audit.record(conn, actor, action, [v.id for v in stored],
                      {"count": len(stored), "audience": named})
     return IngestResult(results, stored)
+
+
+def nothing_stored(result: IngestResult) -> IngestResult:
+    """The per-object results of a bundle rolled back because some object was rejected."""
+    for r in result.results:
+        if r.status != "rejected":
+            r.status = "rejected"
+            r.errors.append(FieldError(f"objects[{r.index}]",
+                                       "not stored: another object of the same bundle was rejected"))
+    return IngestResult(result.results, [])

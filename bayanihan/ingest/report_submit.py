@@ -16,7 +16,7 @@ import anyio.to_thread
 import orjson
 from sqlalchemy import ColumnElement, Connection, select
 
-from bayanihan.errors import InvalidInput, Unprocessable
+from bayanihan.errors import InvalidInput
 from bayanihan.ingest.bundles import Submitter, check_objects
 from bayanihan.ingest.observables.stix import extension_definitions
 from bayanihan.ingest.report_stix import TypedObservable, build
@@ -25,7 +25,6 @@ from bayanihan.ingest.uploads import Upload
 from bayanihan.model import extension
 from bayanihan.model.atlas import external_ids
 from bayanihan.model.members import is_member_state
-from bayanihan.model.stix import is_sco
 from bayanihan.model.tlp import TLP
 from bayanihan.store import audit
 from bayanihan.store import organisations as orgs
@@ -143,9 +142,6 @@ async def submit_report(hub: Hub, report: Report, submitter: Submitter,
     except ValueError as exc:  # an observable the STIX model cannot hold
         raise InvalidInput(f"observables: {exc}", ["observables"]) from None
     all_ids = [o["id"] for o in built.objects]
-    taken = await hub.db.read(_owned_by_others, _unversioned_ids(built.objects), submitter.org)
-    if taken:  # see _unversioned_ids: stored already, referred to, not stored again
-        built.objects = [o for o in built.objects if o["id"] not in taken]
     results, _good = await anyio.to_thread.run_sync(check_objects, built.objects, submitter)
     bad = [(r, e) for r in results for e in r.errors]
     if bad:
@@ -154,37 +150,16 @@ async def submit_report(hub: Hub, report: Report, submitter: Submitter,
         detail = "; ".join(f"{sources.get(r.id or '', r.id)}: {e.reason}" for r, e in bad[:5])
         raise InvalidInput(f"the report cannot be stored as valid STIX: {detail}",
                            list(dict.fromkeys(fields)))
-    result = await hub.ingest_objects(built.objects, submitter, report.audience)
-    if result.rejected:
-        fields = list(dict.fromkeys(e.field for r in result.results for e in r.errors))
-        reasons = "; ".join(e.reason for r in result.results for e in r.errors)
-        if result.stored:  # cannot happen: all objects share one TLP and fresh ids
-            raise Unprocessable(f"report partly rejected: {reasons}", fields)
-        raise InvalidInput(reasons, fields)
+    result = await hub.ingest_objects(built.objects, submitter, report.audience, atomic=True)
+    if result.rejected:  # atomic: nothing of the report was stored
+        first = [(r, e) for r in result.results for e in r.errors if "same bundle" not in e.reason]
+        fields = list(dict.fromkeys(e.field for _, e in first))
+        raise InvalidInput("; ".join(e.reason for _, e in first[:5]), fields)
     await hub.db.write(index_pending)
     from bayanihan.correlate.campaigns import link_report  # linking (issue 6)
     await link_report(hub, built.report_id, uploads)
     return Submitted(built.report_id, all_ids, len(result.stored),
                      built.languages, built.observables)
-
-
-def _unversioned_ids(objects: Sequence[dict[str, Any]]) -> list[str]:
-    """Ids of observables the core does not take for SCOs (the hub's new-SCO types).
-
-    ``model.stix.is_sco`` knows only the STIX 2.1 SCO types and ``x-…-observable``, so the
-    store treats ``bayanihan-phone-number`` and ``bayanihan-crypto-wallet`` as owned by
-    their first reporter and would refuse them from anyone else.
-    """
-    return [o["id"] for o in objects if "created" not in o and not is_sco(o["type"])]
-
-
-def _owned_by_others(conn: Connection, ids: list[str], org: str) -> set[str]:
-    if not ids:
-        return set()
-    rows = conn.execute(select(stix_objects.c.id).where(
-        stix_objects.c.id.in_(ids), stix_objects.c.author_org.is_not(None),
-        stix_objects.c.author_org != org))
-    return {r.id for r in rows}
 
 
 def _sources(built: Any, field_of: dict[str, str]) -> dict[str, str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 
 #: STIX 2.1 cyber-observable types (they carry no created_by_ref/created/modified).
 SCO_TYPES = frozenset(
@@ -15,13 +15,16 @@ SCO_TYPES = frozenset(
         "windows-registry-key", "x509-certificate",
     }
 )
+#: The hub's own SCO types (extension-definitions in ingest/observables/stix.py): phone
+#: numbers and crypto wallets, which STIX 2.1 has no observable for.
+HUB_SCO_TYPES = frozenset({"bayanihan-phone-number", "bayanihan-crypto-wallet"})
 META_TYPES = frozenset({"marking-definition", "language-content", "extension-definition"})
 
 NAMESPACE_BAYANIHAN = uuid.UUID("6f1c2a4e-9b7d-5e3a-8c21-4d0f7a9b3e55")
 
 
 def is_sco(stix_type: str) -> bool:
-    return stix_type in SCO_TYPES or (
+    return stix_type in SCO_TYPES or stix_type in HUB_SCO_TYPES or (
         stix_type.startswith("x-") and stix_type.endswith("-observable")
     )
 

@@ -70,7 +70,8 @@ def last_date_added(conn: Connection) -> int:
 def _existing(conn: Connection, ids: Sequence[str]) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
     cols = (stix_objects.c.pk, stix_objects.c.id, stix_objects.c.version_us, stix_objects.c.body,
-            stix_objects.c.is_latest, stix_objects.c.is_first, stix_objects.c.author_org)
+            stix_objects.c.is_latest, stix_objects.c.is_first, stix_objects.c.author_org,
+            stix_objects.c.tlp, stix_objects.c.audience)
     for start in range(0, len(ids), CHUNK):
         rows = conn.execute(select(*cols).where(stix_objects.c.id.in_(ids[start:start + CHUNK])))
         for row in rows:
@@ -80,20 +81,22 @@ def _existing(conn: Connection, ids: Sequence[str]) -> dict[str, list[Any]]:
 
 OBJECT_COLUMNS = ("id", "type", "spec_version", "version", "version_us", "date_added", "author_org",
                   "tlp", "audience", "is_latest", "is_first", "revoked", "body")
-VERSION_US, DATE_ADDED, AUDIENCE, IS_LATEST, IS_FIRST, BODY = (4, 5, 8, 9, 10, 12)
-assert [OBJECT_COLUMNS[i] for i in (VERSION_US, DATE_ADDED, AUDIENCE, IS_LATEST, IS_FIRST, BODY)] == [
-    "version_us", "date_added", "audience", "is_latest", "is_first", "body"]
+VERSION_US, DATE_ADDED, AUTHOR, TLP_COL, AUDIENCE, IS_LATEST, IS_FIRST, BODY = (4, 5, 6, 7, 8, 9, 10, 12)
+assert [OBJECT_COLUMNS[i] for i in (VERSION_US, DATE_ADDED, AUTHOR, TLP_COL, AUDIENCE, IS_LATEST, IS_FIRST,
+                                    BODY)] == ["version_us", "date_added", "author_org", "tlp", "audience",
+                                               "is_latest", "is_first", "body"]
 
 
-def store_versions(conn: Connection, versions: Sequence[NewVersion], event_kind: str = "object.stored",
-                   ) -> list[NewVersion]:
+def store_versions(conn: Connection, versions: Sequence[NewVersion],
+                   event_kind: str = "object.stored") -> list[NewVersion]:
     """Store ``versions`` in the caller's write transaction; set each one's outcome.
 
     The same (id, version) with the same content is a duplicate (not stored twice);
     with different content it is a conflict (versions are immutable). Objects with no
-    ``modified``/``created`` (observables) get a new version only when their content
-    changes. A later version of an SDO/SRO must come from the organisation that wrote
-    the earlier ones.
+    ``modified``/``created`` (observables) are one row per distinct content, reporter,
+    TLP and audience: when two organisations report the same URL under different
+    markings, each copy keeps its own distribution. A later version of an SDO/SRO must
+    come from the organisation that wrote the earlier ones.
     """
     ids = list(dict.fromkeys(v.id for v in versions))
     existing = _existing(conn, ids)
@@ -104,8 +107,11 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion], event_kind:
         vid = v.id
         prior = existing.get(vid, ())
         mine = batch.get(vid, ())
-        if v.version_us == 0:  # no version timestamp: content decides
-            if any(r.body == v.body for r in prior) or any(r[BODY] == v.body for r in mine):
+        if v.version_us == 0:  # no version timestamp: content and distribution decide
+            audience = orjson.dumps(v.audience).decode() if v.audience is not None else None
+            same = (v.body, v.author_org, v.tlp.value, audience)
+            if any((r.body, r.author_org, r.tlp, r.audience) == same for r in prior) or any(
+                    (r[BODY], r[AUTHOR], r[TLP_COL], r[AUDIENCE]) == same for r in mine):
                 v.outcome = Outcome.DUPLICATE
                 continue
             v.version_us = base + len(rows)

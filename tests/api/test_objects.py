@@ -187,3 +187,28 @@ def test_unmarked_objects_are_amber(hub: Hub) -> None:
     result = asyncio.run(hub.ingest_objects([obj], Submitter("TH", th.identity_id, th.kind), None))
     assert result.stored[0].tlp is TLP.AMBER
     assert hub.db.read_sync(versions_of, obj["id"], visible(PUBLIC)) == []
+
+
+def test_an_atomic_bundle_is_stored_whole_or_not_at_all(make_hub: Callable[..., RunningHub]) -> None:
+    hub = make_hub()
+    good, bad = indicator(11), {**indicator(12), "created": "yesterday"}
+    r = hub.client("TH").post("/api/v1/objects", json=bundle(good, bad), params={"atomic": "true"})
+    assert r.status_code == 422
+    assert [x["status"] for x in r.json()["results"]] == ["rejected", "rejected"]
+    assert stored_ids(hub) == set()
+
+
+def test_the_same_observable_keeps_each_reporters_distribution(
+        make_hub: Callable[..., RunningHub]) -> None:
+    hub = make_hub()
+    url = {"type": "url", "spec_version": "2.1", "value": "http://thaipost-parcel.example/x",
+           "id": "url--4a1f7c4e-2f40-5a45-8b1c-2f3f9a3c8c11",
+           "object_marking_refs": [TLP.RED.marking_id]}
+    assert hub.client("TH").post("/api/v1/objects", json=bundle(url),
+                                 params={"audience": "SG"}).status_code == 200
+    green = {**url, "object_marking_refs": [TLP.GREEN.marking_id]}
+    r = hub.client("VN").post("/api/v1/objects", json=bundle(green))
+    assert r.json()["results"][0]["status"] == "accepted"
+    seen_by_my = hub.client("MY").get(f"/api/v1/objects/{url['id']}").json()["versions"]
+    assert [v["tlp"] for v in seen_by_my] == ["green"]  # VN's copy, never TH's RED one
+    assert len(hub.client("SG").get(f"/api/v1/objects/{url['id']}").json()["versions"]) == 2
