@@ -67,6 +67,16 @@ class Settings:
     tlsh_auto_link: int = _setting(30, "TLSH distance at or below which samples are linked as variants.")
     tlsh_review: int = _setting(70, "TLSH distance up to which a variant link waits for an analyst.")
     tlsh_never_above: int = _setting(100, "TLSH distance above which samples are never linked.")
+    stream_keepalive_seconds: float = _setting(15.0, "Seconds between keep-alive comments on idle streams.")
+    stream_buffer_events: int = _setting(1000, "Events buffered per live subscriber before it is lagged.")
+    stream_poll_seconds: float = _setting(5.0, "Seconds between safety reads of the event log.")
+    webhook_backoff_seconds: float = _setting(2.0, "First webhook retry delay; doubles per attempt.")
+    webhook_backoff_max_seconds: float = _setting(600.0, "Longest delay between webhook retries.")
+    webhook_retry_budget: int = _setting(20, "Attempts per webhook delivery before it is dead-lettered.")
+    webhook_timeout_seconds: float = _setting(10.0, "Seconds a webhook receiver has to answer.")
+    webhook_allow_networks: str = _setting(
+        "", "Comma-separated CIDRs webhooks may target besides public addresses (e.g. 10.0.0.0/8).")
+    event_prune_every_seconds: float = _setting(3600.0, "Seconds between prunings of the event log.")
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     hub_name: str = _setting("Bayanihan regional hub", "Name shown in TAXII discovery.")
     sandbox_home: str = _setting(

@@ -15,6 +15,7 @@ from bayanihan.api.limits import BodyLimit
 from bayanihan.api.objects import router as objects_router
 from bayanihan.api.reports import router as reports_router
 from bayanihan.api.responses import json_response
+from bayanihan.api.stream import router as stream_router
 from bayanihan.config import Settings, load_settings
 from bayanihan.hub import Hub
 from bayanihan.sandbox.routes import router as sandbox_router
@@ -57,4 +58,5 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     # Feature routers: one line each, in the order features landed.
     app.include_router(sandbox_router)
     app.include_router(reports_router)
+    app.include_router(stream_router)
     return app

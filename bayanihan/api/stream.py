@@ -52,7 +52,6 @@ class Realtime:
     notifier: Notifier
     worker: webhooks.WebhookWorker
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    key_checks: dict[str, float] = field(default_factory=dict)  # key -> when last verified
 
     @classmethod
     def for_hub(cls, hub: Hub) -> Realtime:
@@ -171,20 +170,35 @@ After = Annotated[str | None, Query(description="Resume after this event positio
                                                 "oldest kept). Default: only new events.")]
 
 
-async def still_valid(realtime: Realtime, key: str | None, every: float) -> bool:
-    """Re-check a stream's key at most every ``every`` seconds: a revoked key stops streaming."""
-    if key is None:
-        return True
-    now = time.monotonic()
-    checked = realtime.key_checks.get(key, 0.0)
-    if now - checked < every:
-        return True
-    try:
-        await realtime.hub.authenticate(key)
-    except NotAuthenticated:
-        return False
-    realtime.key_checks[key] = now
-    return True
+class KeyWatch:
+    """Re-checks a stream's key every ``every`` seconds, in the background (never delaying an
+    event): a revoked or expired key ends the stream."""
+
+    def __init__(self, hub: Hub, key: str | None, every: float) -> None:
+        self.hub, self.key, self.every = hub, key, every
+        self.revoked = False
+        self._last = time.monotonic()
+        self._task: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        if self.key is None or self._task is not None or time.monotonic() - self._last < self.every:
+            return
+        self._task = asyncio.create_task(self._check())
+
+    async def _check(self) -> None:
+        assert self.key is not None
+        try:
+            await self.hub.authenticate(self.key)
+        except NotAuthenticated:
+            self.revoked = True
+        except Exception:
+            log.warning("could not re-check a stream's key; trying again later", exc_info=True)
+        self._last = time.monotonic()
+        self._task = None
+
+    def cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 def sse_frame(item: Event | Notice | None) -> bytes:
@@ -215,14 +229,17 @@ async def stream(request: Request, who: Annotated[Caller, Depends(caller)],
         yield b"retry: 2000\n: ready " + str(sub.after if sub.after is not None
                                             else realtime.stream.position).encode() + b"\n\n"
         items = sub.items(keepalive, follow)
+        watch = KeyWatch(realtime.hub, key, keepalive)
         try:
             async for item in items:
-                if not await still_valid(realtime, key, keepalive):
+                if watch.revoked:
                     yield sse_frame(Notice("closed", {"reason": "API key revoked or expired",
                                                       "resume_after": sub.after}))
                     return
                 yield sse_frame(item)
+                watch.poke()
         finally:
+            watch.cancel()
             await items.aclose()
 
     return StreamingResponse(frames(), media_type="text/event-stream",
@@ -247,14 +264,17 @@ async def websocket(ws: WebSocket, after: After = None, kinds: Kinds = None,
 
     async def send() -> None:
         items = sub.items(keepalive)
+        watch = KeyWatch(realtime.hub, key, keepalive)
         try:
             async for item in items:
-                if not await still_valid(realtime, key, keepalive):
+                if watch.revoked:
                     await ws.close(code=1008, reason="API key revoked or expired")
                     return
                 if item is not None:
                     await ws.send_text(item.data.decode())
+                watch.poke()
         finally:
+            watch.cancel()
             await items.aclose()
 
     async def receive() -> None:  # notices a closed connection while the stream is idle

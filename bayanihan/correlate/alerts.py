@@ -19,7 +19,14 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, insert, or_, select
 
-from bayanihan.correlate.campaign_graph import Member, member_rows, pair_states, readers, view_of
+from bayanihan.correlate.campaign_graph import (
+    Member,
+    PairState,
+    member_rows,
+    pair_states,
+    readers,
+    view_of,
+)
 from bayanihan.correlate.links import LinkRules
 from bayanihan.correlate.tables_campaigns import campaigns, regional_alert
 from bayanihan.model.members import MEMBER_STATES, OrgKind
@@ -32,19 +39,24 @@ from bayanihan.store.events import append_events
 from bayanihan.store.objects import NewVersion, store_versions
 from bayanihan.store.schema import stix_objects
 
-__all__ = ["ALERT_LABEL", "issue_alerts", "view_confidence"]
+__all__ = ["ALERT_LABEL", "confidence_of", "issue_alerts", "view_confidence"]
 
 MAX_INDICATORS = 500
 
 
-def view_confidence(conn: Connection, ids: Sequence[str], rules: LinkRules) -> int:
+def confidence_of(states: dict[tuple[str, str], PairState], ids: Sequence[str]) -> int:
     """0-100: how surely every report of a view belongs (its weakest best link)."""
     best: dict[str, float] = dict.fromkeys(ids, 0.0)
-    for (a, b), st in pair_states(conn, ids, rules, within=True).items():
-        if st.state == "linked":
+    for (a, b), st in states.items():
+        if st.state == "linked" and a in best and b in best:
             score = 1.0 if st.decision == "confirmed" else st.score
             best[a], best[b] = max(best[a], score), max(best[b], score)
     return round(100 * min(best.values())) if best else 0
+
+
+def view_confidence(conn: Connection, ids: Sequence[str], rules: LinkRules) -> int:
+    """:func:`confidence_of` the pairs inside ``ids``."""
+    return confidence_of(pair_states(conn, ids, rules, within=True), ids)
 
 
 def _spread(view: list[Member]) -> dict[str, Member]:

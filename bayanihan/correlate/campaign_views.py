@@ -15,8 +15,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
-from bayanihan.correlate.alerts import view_confidence
-from bayanihan.correlate.campaign_graph import Member, member_rows, pair_states
+from bayanihan.correlate.alerts import confidence_of
+from bayanihan.correlate.campaign_graph import Member, PairState, member_rows, pair_states
 from bayanihan.correlate.links import LinkRules
 from bayanihan.correlate.tables_campaigns import campaigns, linked_report, regional_alert, report_link
 from bayanihan.model.stix import format_ms
@@ -51,7 +51,7 @@ def visible_members(conn: Connection, reader: Reader, campaign_ids: list[str] | 
     return {cid: ms for cid, ms in out.items() if len(ms) >= 2}
 
 
-def _summary(conn: Connection, row: Any, view: list[Member], rules: LinkRules,
+def _summary(row: Any, view: list[Member], states: dict[tuple[str, str], PairState],
              ) -> dict[str, Any]:
     first: dict[str, int] = {}
     for m in view:
@@ -66,7 +66,7 @@ def _summary(conn: Connection, row: Any, view: list[Member], rules: LinkRules,
         "languages": sorted({x for m in view for x in m.languages}),
         "first_seen": format_ms(min(m.first_us for m in view)),
         "last_seen": format_ms(max(m.last_us for m in view)),
-        "confidence": view_confidence(conn, [m.report_id for m in view], rules),
+        "confidence": confidence_of(states, [m.report_id for m in view]),
     }
 
 
@@ -87,12 +87,14 @@ def list_campaigns(conn: Connection, reader: Reader, f: CampaignFilter, rules: L
     if not views:
         return []
     rows = conn.execute(select(campaigns).where(campaigns.c.id.in_(sorted(views)))).all()
+    states = pair_states(conn, [m.report_id for v in views.values() for m in v], rules,
+                         within=True)
     out = []
     for row in sorted(rows, key=lambda r: -max(m.last_us for m in views[r.id])):
         view = views[row.id]
         if not _matches({"vectors": sorted({m.vector for m in view})}, view, f):
             continue
-        out.append(_summary(conn, row, view, rules))
+        out.append(_summary(row, view, states))
         if len(out) >= f.limit:
             break
     return out
@@ -111,6 +113,7 @@ def campaign_detail(conn: Connection, reader: Reader, campaign_id: str, rules: L
     if not view or row.state != "active":
         return None
     ids = [m.report_id for m in view]
+    states = pair_states(conn, ids, rules, within=True)
     titles = dict(conn.execute(select(stix_objects.c.id, stix_objects.c.body).where(
         stix_objects.c.id.in_(ids), stix_objects.c.is_latest.is_(True))).all())
     reports = [{"id": m.report_id, "title": orjson.loads(titles[m.report_id]).get("name"),
@@ -126,12 +129,12 @@ def campaign_detail(conn: Connection, reader: Reader, campaign_id: str, rules: L
     links = [{"reports": [a, b], "state": st.state, "score": round(st.score, 3),
               "decision": st.decision, "evidence": sorted(evidence.get((a, b), []),
                                                           key=lambda e: e["kind"])}
-             for (a, b), st in sorted(pair_states(conn, ids, rules, within=True).items())
+             for (a, b), st in sorted(states.items())
              if st.state != "none" or st.decision]
     stix = conn.execute(select(stix_objects.c.body).where(
         stix_objects.c.id == campaign_id, stix_objects.c.is_latest.is_(True),
         visible(reader))).scalar()
-    return {**_summary(conn, row, view, rules), "report_list": reports, "links": links,
+    return {**_summary(row, view, states), "report_list": reports, "links": links,
             "stix": orjson.loads(stix) if stix else None}
 
 

@@ -35,18 +35,6 @@ log = logging.getLogger("bayanihan.stream")
 
 #: Real-time settings: name -> (default, help). Read with :func:`setting`, which prefers
 #: a field of the same name on :class:`bayanihan.config.Settings` when there is one.
-REALTIME_SETTINGS: dict[str, tuple[Any, str]] = {
-    "stream_keepalive_seconds": (15.0, "Seconds between keep-alive comments on idle streams."),
-    "stream_buffer_events": (1000, "Events buffered per live subscriber before it is lagged."),
-    "stream_poll_seconds": (5.0, "Seconds between safety reads of the event log."),
-    "webhook_backoff_seconds": (2.0, "First webhook retry delay; doubles per attempt."),
-    "webhook_backoff_max_seconds": (600.0, "Longest delay between webhook retries."),
-    "webhook_retry_budget": (20, "Attempts per webhook delivery before it is dead-lettered."),
-    "webhook_timeout_seconds": (10.0, "Seconds a webhook receiver has to answer."),
-    "webhook_allow_networks": ("", "Comma-separated CIDRs webhooks may target besides public "
-                                   "addresses (e.g. 10.0.0.0/8 or 127.0.0.0/8)."),
-    "event_prune_every_seconds": (3600.0, "Seconds between prunings of the event log."),
-}
 
 PAGE = 500
 PRUNED_MARK = "events_pruned_through"
@@ -56,8 +44,8 @@ COUNTRY_RE = re.compile(r"^[A-Z][A-Z0-9-]{1,31}$")
 
 
 def setting(settings: object, name: str) -> Any:
-    default = REALTIME_SETTINGS[name][0]
-    return type(default)(getattr(settings, name, default))
+    """A real-time setting (declared in bayanihan/config.py)."""
+    return getattr(settings, name)
 
 
 # -- events --------------------------------------------------------------------------

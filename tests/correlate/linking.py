@@ -1,16 +1,13 @@
 """Helpers for the linking tests: a served hub with the report and campaign routes, and
 harmless synthetic material (TLSH-near byte blobs, one cloned "voice", localised lures).
 
-Import the fixture into a test module: ``from tests.correlate.linking import linking_hub``.
+``tests/correlate/conftest.py`` makes ``linking_hub`` available to the tests here.
 """
 
 from __future__ import annotations
 
 import random
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -18,19 +15,17 @@ import httpx
 import orjson
 import pytest
 import tlsh
-import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import select
 
-from bayanihan.api.app import create_app
+import tests.conftest
 from bayanihan.api.campaigns import router as campaigns_router
 from bayanihan.api.reports import router as reports_router
 from bayanihan.api.stream import router as stream_router
-from bayanihan.config import Settings
 from bayanihan.correlate.variant_samples import base_blob, mutate
 from bayanihan.demo.synthetic_media import transcode, voice, voice_reused, wav_bytes
-from bayanihan.hub import Hub
 from bayanihan.store.schema import events
-from tests.conftest import RunningHub, _Server, seed
+from tests.conftest import RunningHub
 
 MEMBERS = ("BN", "ID", "KH", "LA", "MM", "MY", "PH", "SG", "TH", "TL", "VN")
 
@@ -47,50 +42,28 @@ LURES = {
 }
 
 
-def _serve(hub: Hub) -> tuple[_Server, threading.Thread, str]:
-    app = create_app(hub.settings, hub)
-    paths = {getattr(r, "path", "") for r in app.routes}
-    if "/api/v1/reports" not in paths:
-        app.include_router(reports_router)  # until the lead wires it into create_app
-    if "/api/v1/campaigns" not in paths:
-        app.include_router(campaigns_router)  # until the lead wires it into create_app
-    if "/api/v1/stream" not in paths:
-        app.include_router(stream_router)  # until the lead wires it into create_app
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test server did not start")
-        time.sleep(0.01)
-    return server, thread, f"http://127.0.0.1:{port}"
+def with_routes(create: Callable[..., FastAPI]) -> Callable[..., FastAPI]:
+    """``create_app`` plus the report, campaign and stream routes it does not serve yet."""
+
+    def build(*args: Any, **kwargs: Any) -> FastAPI:
+        app = create(*args, **kwargs)
+        paths = {getattr(r, "path", "") for r in app.routes}
+        for path, router in (("/api/v1/reports", reports_router),
+                             ("/api/v1/campaigns", campaigns_router),
+                             ("/api/v1/stream", stream_router)):
+            if path not in paths:  # until the lead wires it into create_app
+                app.include_router(router)
+        return app
+
+    return build
 
 
 @pytest.fixture
-def linking_hub(settings: Settings) -> Iterator[Callable[..., RunningHub]]:
-    """``linking_hub(**settings)`` -> a seeded hub on loopback with reports and campaigns."""
-    running: list[tuple[RunningHub, _Server, threading.Thread]] = []
-
-    def factory(**overrides: Any) -> RunningHub:
-        hub = Hub(settings.replace(**overrides))
-        hub.open()
-        seed(hub)
-        server, thread, url = _serve(hub)
-        rh = RunningHub(hub, url)
-        running.append((rh, server, thread))
-        return rh
-
-    yield factory
-    for rh, server, thread in running:
-        rh.close()
-        server.should_exit = True
-        thread.join(timeout=10)
-        rh.hub.close()
+def linking_hub(make_hub: Callable[..., RunningHub], monkeypatch: pytest.MonkeyPatch,
+                ) -> Callable[..., RunningHub]:
+    """``linking_hub(**settings)`` -> ``make_hub`` with the report and campaign routes."""
+    monkeypatch.setattr(tests.conftest, "create_app", with_routes(tests.conftest.create_app))
+    return make_hub
 
 
 @cache

@@ -1,10 +1,4 @@
-"""Start ``bayanihan serve`` subprocesses that serve the real-time routes.
-
-``python -m tests.realtime.serve serve --port P --database URL`` runs the real CLI with the
-real-time router included in the app, for as long as ``create_app`` does not include it
-itself (the lead wires it in ``bayanihan/api/app.py``); after that :func:`start` runs
-``python -m bayanihan.cli`` directly.
-"""
+"""Start real ``bayanihan serve`` subprocesses (several hub processes on one database)."""
 
 from __future__ import annotations
 
@@ -13,22 +7,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def stream_router_wired() -> bool:
-    """Whether ``create_app`` already serves ``/api/v1/stream``."""
-    from bayanihan.api.app import create_app
-    from bayanihan.config import Settings
-
-    app = create_app(Settings(database_url="sqlite:////nonexistent/never-opened.db"))
-    return any(getattr(r, "path", "") == "/api/v1/stream" for r in app.routes)
 
 
 def free_port() -> int:
@@ -41,7 +25,7 @@ def start(url: str, cwd: Path, count: int = 1, env: dict[str, str] | None = None
           ) -> list[tuple[subprocess.Popen[bytes], str]]:
     """``count`` ``bayanihan serve`` processes on free loopback ports (started together);
     returns each process with its base URL once all answer ``/healthz``."""
-    module = "bayanihan.cli" if stream_router_wired() else "tests.realtime.serve"
+    module = "bayanihan.cli"
     started = []
     for _ in range(count):
         port = free_port()
@@ -74,25 +58,3 @@ def stop(proc: subprocess.Popen[Any]) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-
-
-def with_router(create_app: Callable[..., Any]) -> Callable[..., Any]:
-    """``create_app`` that also includes the real-time router when it does not yet."""
-    from bayanihan.api.stream import router
-
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        app = create_app(*args, **kwargs)
-        if not any(getattr(r, "path", "") == "/api/v1/stream" for r in app.routes):
-            app.include_router(router)
-        return app
-
-    return wrapped
-
-
-if __name__ == "__main__":
-    import bayanihan.api.app as app_module
-    from bayanihan.cli import main
-
-    app_module.create_app = with_router(app_module.create_app)  # type: ignore[assignment]
-
-    sys.exit(main())
