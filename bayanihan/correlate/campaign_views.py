@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 from bayanihan.correlate.alerts import confidence_of
 from bayanihan.correlate.campaign_graph import Member, PairState, member_rows, pair_states
 from bayanihan.correlate.links import LinkRules
-from bayanihan.correlate.tables_campaigns import campaigns, linked_report, regional_alert, report_link
+from bayanihan.correlate.tables_campaigns import campaigns, regional_alert, report_link
 from bayanihan.model.stix import format_ms
 from bayanihan.share.policy import Reader, visible
 from bayanihan.store.schema import stix_objects
@@ -154,7 +154,3 @@ def alerts_for(conn: Connection, reader: Reader, after: int = 0, limit: int = 10
              "trigger_report": r.trigger_report, "delivered": format_ms(r.delivered_us),
              "alert": orjson.loads(r.body)} for r in rows]
 
-
-def report_campaign(conn: Connection, report_id: str) -> str | None:
-    return conn.execute(select(linked_report.c.campaign_id).where(
-        linked_report.c.report_id == report_id)).scalar()

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 import orjson
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from bayanihan.correlate import alerts
 from bayanihan.correlate.campaign_graph import (
@@ -309,11 +309,6 @@ def _announce(conn: Connection, campaign_id: str, members: list[Any],
     append_events(conn, items)
 
 
-def campaign_count(conn: Connection) -> int:
-    return int(conn.execute(select(func.count()).select_from(campaigns).where(
-        campaigns.c.state == "active")).scalar() or 0)
-
-
 def media_of(uploads: Sequence[Any]) -> list[tuple[str, str | None, bytes]]:
     """(``sha256:<hex>``, kind, bytes) of uploaded media whose bytes are at hand."""
     return [(f"sha256:{u.hashes['SHA-256']}", u.kind, u.data) for u in uploads
@@ -330,7 +325,7 @@ async def link_report(hub: Hub, report_id: str, uploads: Sequence[Any] = ()) -> 
         stored = await hub.db.read(stored_media, report_id)
         prints = await anyio.to_thread.run_sync(fingerprint_media, [*media_of(uploads), *stored])
         rules = rules_for(hub.settings)
-        embeddings = bool(getattr(hub.settings, "lure_embeddings", False))
+        embeddings = bool(hub.settings.lure_embeddings)
         return await hub.db.write(correlate_report, report_id, prints, rules, embeddings)
     except Exception:  # the report is stored; linking must not turn that into an error
         log.exception("report %s could not be correlated", report_id)
@@ -340,10 +335,10 @@ async def link_report(hub: Hub, report_id: str, uploads: Sequence[Any] = ()) -> 
 def rules_for(settings: Any) -> LinkRules:
     """The link rules of a hub: the shipped ones, or the operator's ``linking_file``, with
     the hub's TLSH bands."""
-    rules = load_rules(getattr(settings, "linking_file", "") or None)
-    bands = (int(getattr(settings, "tlsh_auto_link", 30)),
-             int(getattr(settings, "tlsh_review", 70)),
-             int(getattr(settings, "tlsh_never_above", 100)))
+    rules = load_rules(settings.linking_file or None)
+    bands = (settings.tlsh_auto_link,
+             settings.tlsh_review,
+             settings.tlsh_never_above)
     return replace(rules, tlsh=bands) if bands != rules.tlsh else rules
 
 

@@ -15,13 +15,8 @@ import httpx
 import orjson
 import pytest
 import tlsh
-from fastapi import FastAPI
 from sqlalchemy import select
 
-import tests.conftest
-from bayanihan.api.campaigns import router as campaigns_router
-from bayanihan.api.reports import router as reports_router
-from bayanihan.api.stream import router as stream_router
 from bayanihan.correlate.variant_samples import base_blob, mutate
 from bayanihan.demo.synthetic_media import transcode, voice, voice_reused, wav_bytes
 from bayanihan.store.schema import events
@@ -42,27 +37,9 @@ LURES = {
 }
 
 
-def with_routes(create: Callable[..., FastAPI]) -> Callable[..., FastAPI]:
-    """``create_app`` plus the report, campaign and stream routes it does not serve yet."""
-
-    def build(*args: Any, **kwargs: Any) -> FastAPI:
-        app = create(*args, **kwargs)
-        paths = {getattr(r, "path", "") for r in app.routes}
-        for path, router in (("/api/v1/reports", reports_router),
-                             ("/api/v1/campaigns", campaigns_router),
-                             ("/api/v1/stream", stream_router)):
-            if path not in paths:  # until the lead wires it into create_app
-                app.include_router(router)
-        return app
-
-    return build
-
-
 @pytest.fixture
-def linking_hub(make_hub: Callable[..., RunningHub], monkeypatch: pytest.MonkeyPatch,
-                ) -> Callable[..., RunningHub]:
-    """``linking_hub(**settings)`` -> ``make_hub`` with the report and campaign routes."""
-    monkeypatch.setattr(tests.conftest, "create_app", with_routes(tests.conftest.create_app))
+def linking_hub(make_hub: Callable[..., RunningHub]) -> Callable[..., RunningHub]:
+    """``linking_hub(**settings)`` -> a served hub (``make_hub``)."""
     return make_hub
 
 

@@ -11,6 +11,7 @@ from bayanihan.model.members import OrgKind
 from bayanihan.model.tlp import TLP
 from bayanihan.share.policy import Reader, may_see
 from tests.conftest import RunningHub
+from tests.correlate.linking import indicator_confidence
 from tests.realtime.sse import read_stream
 from tests.stixgen import bundle, indicator
 
@@ -132,6 +133,7 @@ READ_PATHS: dict[str, Callable[[httpx.Client, dict[str, str]], set[str]]] = {
     "taxii-objects": taxii_objects,
     "taxii-manifest": taxii_manifest,
     "taxii-object-and-versions": taxii_by_id,
+    "indicator-confidence": indicator_confidence,
 }
 
 

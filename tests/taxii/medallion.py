@@ -46,8 +46,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def medallion(workdir: Path, page_size: int = 100) -> Iterator[Medallion]:
-    """A medallion process on loopback with one empty, writable collection."""
+def medallion(workdir: Path, page_size: int = 100,
+              session_timeout: int = 30) -> Iterator[Medallion]:
+    """A medallion process on loopback with one empty, writable collection.
+
+    ``session_timeout``: seconds medallion keeps a ``next`` token, counted from the start of
+    the request that made it (30 by default in medallion).
+    """
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     collection = str(uuid.uuid4())
@@ -67,7 +72,8 @@ def medallion(workdir: Path, page_size: int = 100) -> Iterator[Medallion]:
     (workdir / "medallion-data.json").write_text(json.dumps(data))
     config = {"backend": {"module_class": "MemoryBackend",
                           "module": "medallion.backends.memory_backend",
-                          "filename": str(workdir / "medallion-data.json")},
+                          "filename": str(workdir / "medallion-data.json"),
+                          "session_timeout": session_timeout},
               "users": {user: password}, "taxii": {"max_page_size": page_size}}
     (workdir / "medallion.json").write_text(json.dumps(config))
     proc = subprocess.Popen([sys.executable, "-m", "medallion.scripts.run", "--host", "127.0.0.1",
