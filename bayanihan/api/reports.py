@@ -110,7 +110,7 @@ async def post_report(request: Request, who: Annotated[Caller, Depends(writer)])
                                uploads=uploads)
     body = done.as_dict()
     body["uploads"] = [{"field": u.field, "kind": u.kind, "size": u.size, "mime_type": u.mime_type,
-                        "hashes": u.hashes, "stored": u.data is not None} for u in uploads]
+                        "hashes": u.hashes, "stored": u.keep} for u in uploads]
     return json_response(body, 201)
 
 

@@ -40,7 +40,8 @@ _MAX_NAME = 255
 
 @dataclass(frozen=True)
 class Upload:
-    """A hashed upload; ``data`` is kept only when the operator stores such files."""
+    """A hashed upload. ``data`` lives only for this request (linking fingerprints it);
+    it is stored, as a STIX ``artifact``, only when ``keep`` (the operator's setting)."""
 
     field: str  # the form field it came in: "sample" or "media"
     name: str | None
@@ -50,6 +51,7 @@ class Upload:
     kind: str  # "sample", or "image" / "audio" / "video"
     archive: bool = False
     data: bytes | None = field(default=None, repr=False)
+    keep: bool = False
 
 
 def media_kind(mime_type: str) -> str | None:
@@ -97,7 +99,7 @@ def hash_upload(data: bytes, *, where: str, name: str | None, mime_type: str | N
         field=where, name=_clean_name(name, where),
         mime_type=archive_type or declared or "application/octet-stream",
         size=len(data), hashes=hashes, kind=kind or "sample", archive=archive_type is not None,
-        data=data if keep else None,
+        data=data, keep=keep,
     )
 
 
@@ -109,7 +111,7 @@ def file_objects(upload: Upload, marking_refs: list[str]) -> tuple[dict[str, Any
                              "object_marking_refs": marking_refs}
     if upload.name:
         props["name"] = upload.name
-    if upload.data is not None:
+    if upload.keep and upload.data is not None:
         artifact = stix2.v21.Artifact(
             mime_type=upload.mime_type, hashes={"SHA-256": upload.hashes["SHA-256"]},
             payload_bin=base64.b64encode(upload.data).decode("ascii"),

@@ -62,7 +62,7 @@ def _new_alerts(clients: dict[str, Any], before: dict[str, int]) -> dict[str, li
 def test_three_states_one_campaign_one_alert_per_member_not_yet_hit(
         linking_hub: Callable[..., RunningHub]) -> None:
     need("fpcalc/ffprobe (Debian libchromaprint-tools, ffmpeg)", _fpcalc())
-    rh = linking_hub(store_media=True)
+    rh = linking_hub()  # media are fingerprinted, not stored
     clients = {org: rh.client(org) for org in MEMBERS}
     blobs = family()
     seen: dict[str, int] = {}
