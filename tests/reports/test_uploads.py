@@ -113,7 +113,7 @@ def test_any_bytes_hash_or_fail_cleanly(data: bytes) -> None:
         assert data == b"" and exc.fields == ["sample"]
         return
     assert up.hashes["SHA-256"] == hashlib.sha256(data).hexdigest()
-    assert up.data is None and up.size == len(data)
+    assert not up.keep and up.size == len(data)
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "C:\\temp\\evil.exe"])
