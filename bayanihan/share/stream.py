@@ -351,6 +351,14 @@ class StreamHub:
                 await asyncio.sleep(1.0)
 
     async def _advance(self) -> None:
+        if not self.subscribers:  # nobody listening: skip the events, keep the position
+            last = await self._read(last_position)
+            if not self.subscribers:  # still nobody after the await (one loop, no race)
+                if last > self.position:
+                    self.position = last
+                    for callback in self.on_advance:
+                        callback(self.position)
+                return
         page = min(PAGE, self.buffer)  # a live subscriber can always take one page
         while True:
             batch = await self._read(read_window, self.position, None, page)
