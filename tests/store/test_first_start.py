@@ -60,13 +60,5 @@ def test_settings_come_from_toml_then_environment(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown setting"):
         (tmp_path / "bad.toml").write_text("colour = 'red'\n")
         load_settings(tmp_path / "bad.toml", environ={})
-    with pytest.raises(ValueError, match="BAYANIHAN|port"):
+    with pytest.raises(ValueError, match=r"BAYANIHAN|port"):
         load_settings(None, environ={"BAYANIHAN_PORT": "eighty"})
-
-
-def test_every_setting_is_documented() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
-    from bayanihan.config import setting_table
-
-    missing = [env for _, env, _, _ in setting_table() if env not in readme]
-    assert not missing, f"settings missing from docs/configuration.md: {missing}"
