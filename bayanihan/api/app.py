@@ -16,10 +16,10 @@ from bayanihan.api.limits import BodyLimit
 from bayanihan.api.objects import router as objects_router
 from bayanihan.api.reports import router as reports_router
 from bayanihan.api.responses import json_response
+from bayanihan.api.sandbox import router as sandbox_router
 from bayanihan.api.stream import router as stream_router
 from bayanihan.config import Settings, load_settings
 from bayanihan.hub import Hub
-from bayanihan.sandbox.routes import router as sandbox_router
 
 
 def create_app(settings: Settings | None = None, hub: Hub | None = None) -> FastAPI:

@@ -9,11 +9,12 @@ import typer
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from bayanihan.api import errors
+from bayanihan.api.sandbox import get_store, router
 from bayanihan.config import load_settings
 from bayanihan.hub import Hub
 from bayanihan.sandbox.cli import sandbox_app
 from bayanihan.sandbox.hub_store import HubSandboxStore
-from bayanihan.sandbox.routes import get_store, router
 from bayanihan.sandbox.store import DirectoryStore
 from bayanihan.sandbox.suite import Path
 from bayanihan.sandbox.verdict import Verdict
@@ -89,6 +90,7 @@ def test_router_lists_suites_and_runs_and_serves_cards(cli, tmp_path, bad_tool_c
                   [Verdict(**v) for v in hub_store.get_verdicts(run_id)])
     hub.close()
     app = FastAPI()
+    errors.install(app)
     app.include_router(router)
     app.dependency_overrides[get_store] = lambda: home
     client = httpx.Client(base_url=serve_app(app))
@@ -97,7 +99,7 @@ def test_router_lists_suites_and_runs_and_serves_cards(cli, tmp_path, bad_tool_c
     assert client.get(f"/api/v1/sandbox/runs/{run_id}/card").json()["run"]["id"] == run_id
     assert "<svg" in client.get(f"/api/v1/sandbox/runs/{run_id}/card.html").text
     missing = client.get("/api/v1/sandbox/runs/run-nope/card")
-    assert missing.status_code == 404 and missing.json()["detail"]["field"] == "run"
+    assert missing.status_code == 404 and missing.json()["fields"] == ["run"]
     assert client.get("/api/v1/sandbox/runs/..%2Fetc/card").status_code in (400, 404)
     client.close()
 

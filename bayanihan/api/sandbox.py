@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
 from bayanihan.api.auth import admin
 from bayanihan.errors import Forbidden
 from bayanihan.hub import Caller
+from bayanihan.sandbox import settings
+from bayanihan.sandbox.hub_store import HubSandboxStore
+from bayanihan.sandbox.publication import parse_tlp, publish
+from bayanihan.sandbox.store import DirectoryStore, SandboxStore
 from bayanihan.store.organisations import HUB_CODE
-
-from . import settings
-from .errors import SandboxError
-from .hub_store import HubSandboxStore
-from .publication import parse_tlp, publish
-from .store import DirectoryStore, SandboxStore
 
 router = APIRouter(prefix="/api/v1/sandbox", tags=["sandbox"])
 
@@ -46,10 +44,6 @@ async def get_store(request: Request) -> SandboxStore:
     return HubSandboxStore(hub.db, found.submitter.actor)
 
 
-def _http(exc: SandboxError) -> HTTPException:
-    return HTTPException(exc.status, {"field": exc.field, "reason": exc.reason})
-
-
 @router.get("/suites")
 def list_suites(store: SandboxStore = Depends(get_store)) -> list[dict[str, Any]]:
     return store.list_suites()
@@ -62,18 +56,12 @@ def list_runs(store: SandboxStore = Depends(get_store)) -> list[dict[str, Any]]:
 
 @router.get("/runs/{run_id}/card")
 def get_card(run_id: str, store: SandboxStore = Depends(get_store)) -> dict[str, Any]:
-    try:
-        return store.get_card(run_id)
-    except SandboxError as exc:
-        raise _http(exc) from None
+    return store.get_card(run_id)
 
 
 @router.get("/runs/{run_id}/card.html", response_class=HTMLResponse)
 def get_card_html(run_id: str, store: SandboxStore = Depends(get_store)) -> str:
-    try:
-        return store.get_card_html(run_id)
-    except SandboxError as exc:
-        raise _http(exc) from None
+    return store.get_card_html(run_id)
 
 
 class Publication(BaseModel):
@@ -88,8 +76,5 @@ async def publish_card(run_id: str, body: Publication, request: Request,
                        found: Caller = Depends(operator)) -> dict[str, Any]:
     """Publish the run's card to members as a STIX report at the chosen TLP."""
     assert found.submitter is not None
-    try:
-        return await publish(request.app.state.hub, run_id, parse_tlp(body.tlp), body.audience,
-                             found.submitter)
-    except SandboxError as exc:
-        raise _http(exc) from None
+    return await publish(request.app.state.hub, run_id, parse_tlp(body.tlp), body.audience,
+                         found.submitter)
