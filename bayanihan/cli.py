@@ -20,6 +20,7 @@ from bayanihan.hub import Hub
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix import format_ms
 from bayanihan.sandbox.cli import sandbox_app
+from bayanihan.share.sync_cli import sync_app
 from bayanihan.store import audit, keys
 from bayanihan.store import organisations as orgs
 
@@ -37,6 +38,7 @@ app.add_typer(audit_app, name="audit")
 # Feature command groups: one line each (app.add_typer(x_app, name="x")).
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(campaigns_app, name="campaigns")
+app.add_typer(sync_app, name="sync")
 
 out = Console()
 err = Console(stderr=True)

@@ -24,7 +24,7 @@ import httpx
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import cli, hub_process, machine, postgres_url  # noqa: E402
+from common import cli, hub_process, machine, postgres_url
 
 GREEN = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"
 

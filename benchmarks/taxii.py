@@ -131,7 +131,6 @@ class Target:
 SERVER = """
 import sys, uvicorn
 from bayanihan.api.app import create_app
-from bayanihan.api.taxii import router
 from bayanihan.config import Settings
 from bayanihan.hub import Hub
 settings = Settings(database_url=sys.argv[1], data_dir=sys.argv[2], max_bundle_objects=10_000,
@@ -139,8 +138,6 @@ settings = Settings(database_url=sys.argv[1], data_dir=sys.argv[2], max_bundle_o
 hub = Hub(settings)
 hub.open()
 app = create_app(settings, hub)
-if not any(getattr(r, "path", "").startswith("/taxii2") for r in app.routes):
-    app.include_router(router)  # TEMPORARY until app.py mounts the TAXII router
 uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning", access_log=False)
 """
 

@@ -18,6 +18,7 @@ from bayanihan.api.reports import router as reports_router
 from bayanihan.api.responses import json_response
 from bayanihan.api.sandbox import router as sandbox_router
 from bayanihan.api.stream import router as stream_router
+from bayanihan.api.taxii import router as taxii_router
 from bayanihan.config import Settings, load_settings
 from bayanihan.hub import Hub
 
@@ -61,4 +62,5 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(reports_router)
     app.include_router(stream_router)
     app.include_router(campaigns_router)
+    app.include_router(taxii_router)
     return app

@@ -48,6 +48,7 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA cache_size=-65536")
         cur.execute("PRAGMA temp_store=MEMORY")
+        cur.execute("PRAGMA wal_autocheckpoint=16384")  # 64 MiB: fewer, larger checkpoints
         cur.close()
 
     @event.listens_for(engine, "begin")

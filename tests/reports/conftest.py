@@ -9,13 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 
-import tests.conftest
-from bayanihan.api.app import create_app
-from bayanihan.api.reports import router as reports_router
-from bayanihan.api.taxii import router as taxii_router
-from bayanihan.config import Settings
 from bayanihan.hub import Hub
 from bayanihan.ingest.bundles import Submitter
 from bayanihan.ingest.misp_cli import load_atlas
@@ -44,17 +38,6 @@ def atlas_raw(shared_data: Path) -> bytes:
     return path.read_bytes()
 
 
-def _app_with_reports(settings: Settings, hub: Hub) -> FastAPI:
-    """The hub's app, with the reports and TAXII routers until the lead wires them in."""
-    app = create_app(settings, hub)
-    paths = {getattr(r, "path", "") for r in app.routes}
-    if "/api/v1/reports" not in paths:
-        app.include_router(reports_router)
-    if "/taxii2/" not in paths:
-        app.include_router(taxii_router)
-    return app
-
-
 #: The ATLAS techniques the report tests use (the whole release loads in test_atlas.py).
 USED_TECHNIQUES = {"AML.T0052", "AML.T0088", "AML.T0051", "AML.T0048"}
 
@@ -80,9 +63,8 @@ def load_techniques(hub: Hub, atlas: bytes) -> None:
 
 @pytest.fixture
 def report_hub(make_hub: Callable[..., RunningHub], atlas_subset: bytes,
-               monkeypatch: pytest.MonkeyPatch) -> Callable[..., RunningHub]:
+               ) -> Callable[..., RunningHub]:
     """``report_hub(**settings)`` -> a seeded hub on loopback with the techniques loaded."""
-    monkeypatch.setattr(tests.conftest, "create_app", _app_with_reports)
 
     def factory(**overrides: Any) -> RunningHub:
         rh = make_hub(**overrides)

@@ -10,7 +10,6 @@ import httpx
 import orjson
 import pytest
 
-import tests.taxii.mount  # noqa: F401  TEMPORARY until app.py mounts the TAXII router
 from bayanihan.share.collections import BY_ID
 from tests.conftest import PostgresDatabases
 
