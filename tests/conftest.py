@@ -42,7 +42,7 @@ def need(component: str, present: bool) -> None:
         return
     if IN_CI:
         pytest.fail(f"{component} is required in CI (CI=true) but is not available")
-    pytest.skip(f"{component} is not available here")
+    pytest.skip(f"{component} is not available here (with CI=true this fails instead)")
 
 
 @pytest.fixture(scope="session")

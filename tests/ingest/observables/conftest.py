@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 import pytest
 
-SMS_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "sms"
-
 
 @pytest.fixture(scope="session")
-def sms_dir() -> Path:
+def sms_dir(shared_data: Path) -> Path:
     """../shared/data/sms; skipped when absent, a failure when CI=true."""
-    if not SMS_DIR.is_dir():
-        message = f"real SMS data not found at {SMS_DIR.resolve()}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return SMS_DIR
+    return shared_data / "sms"
 
 
 def _thai(root: Path) -> list[str]:
