@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -39,15 +40,18 @@ async def post_objects(
     200: all stored (or already there); 207: some rejected; 422: none stored.
     """
     assert who.submitter is not None
-    result = await hub_of(request).ingest_bundle(await request.body(), who.submitter,
-                                                 parse_audience(audience), atomic=atomic)
+    raw = await request.body()
+    started = time.perf_counter()
+    result = await hub_of(request).ingest_bundle(raw, who.submitter, parse_audience(audience),
+                                                 atomic=atomic)
+    took_ms = (time.perf_counter() - started) * 1000
     status = 200 if result.rejected == 0 else (207 if result.accepted else 422)
     body = result.as_dict()
     if status == 422:
         fields = [e.field for r in result.results for e in r.errors]
         body = {"error": "rejected", "detail": "no object of the bundle was stored",
                 "fields": fields, **body}
-    return json_response(body, status)
+    return json_response(body, status, headers={"Server-Timing": f"ingest;dur={took_ms:.1f}"})
 
 
 @router.get("/objects/{object_id}", summary="Every version of an object the caller may see")
