@@ -1,4 +1,4 @@
-"""Fast JSON responses: orjson, and stored object bodies spliced in without re-parsing."""
+"""Fast JSON responses: orjson, with stored object bodies spliced in without re-parsing."""
 
 from __future__ import annotations
 
@@ -11,46 +11,20 @@ from fastapi.responses import Response
 JSON = "application/json"
 
 
-class _Raw:
-    __slots__ = ("text",)
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def _splice(value: Any, raw_keys: Iterable[str]) -> Any:
-    keys = set(raw_keys)
-    if not keys:
-        return value
-    placeholders: list[str] = []
-
-    def walk(v: Any) -> Any:
-        if isinstance(v, dict):
-            out = {}
-            for k, item in v.items():
-                if k in keys and isinstance(item, str):
-                    placeholders.append(item)
-                    out[k] = f"\x00RAW{len(placeholders) - 1}\x00"
-                else:
-                    out[k] = walk(item)
-            return out
-        if isinstance(v, list):
-            return [walk(i) for i in v]
-        return v
-
-    return walk(value), placeholders
+def _fragments(value: Any, keys: frozenset[str]) -> Any:
+    """``value`` with the strings under ``keys`` wrapped as already-serialised JSON."""
+    if isinstance(value, dict):
+        return {k: orjson.Fragment(v) if k in keys and isinstance(v, str) else _fragments(v, keys)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fragments(v, keys) for v in value]
+    return value
 
 
 def render(value: Any, raw_keys: Iterable[str] = ()) -> bytes:
     """JSON bytes; values under ``raw_keys`` are JSON text already and go in as is."""
-    keys = tuple(raw_keys)
-    if not keys:
-        return orjson.dumps(value)
-    shaped, raws = _splice(value, keys)
-    out = orjson.dumps(shaped)
-    for i, text in enumerate(raws):
-        out = out.replace(f'"\\u0000RAW{i}\\u0000"'.encode(), text.encode(), 1)
-    return out
+    keys = frozenset(raw_keys)
+    return orjson.dumps(_fragments(value, keys) if keys else value)
 
 
 def json_response(value: Any, status: int = 200, *, raw_keys: Iterable[str] = (),

@@ -147,16 +147,16 @@ def check_objects(objects: Sequence[Any], submitter: Submitter | None,
     return results, good
 
 
-def check_audience(conn: Connection, audience: Sequence[str] | None) -> list[str] | None:
-    """Named organisations, upper-cased and known; None for the default audience."""
+def check_audience(conn: Connection, audience: Sequence[str] | None) -> dict[str, OrgKind] | None:
+    """Named organisations (upper-cased, in order) and their kinds; None for the default audience."""
     if audience is None:
         return None
     codes = list(dict.fromkeys(c.strip().upper() for c in audience if c.strip()))
-    known = {o.code: o for o in orgs.all_orgs(conn)}
+    known = {o.code: o.kind for o in orgs.all_orgs(conn)}
     missing = [c for c in codes if c not in known]
     if missing:
         raise InvalidInput(f"audience names unknown organisations: {', '.join(missing)}", ["audience"])
-    return codes
+    return {c: known[c] for c in codes}
 
 
 def _unknown_markings(conn: Connection, good: list[tuple[int, dict[str, Any]]]) -> set[str]:
@@ -194,8 +194,8 @@ def store_checked(
     With ``atomic`` the bundle is stored whole or not at all: one rejected object raises
     :class:`AllOrNothing` and the transaction rolls back.
     """
-    named = check_audience(conn, audience)
-    kinds = {o.code: o.kind for o in orgs.all_orgs(conn)} if named else {}
+    kinds = check_audience(conn, audience)
+    named = list(kinds) if kinds is not None else None
     unknown = _unknown_markings(conn, good)
     versions: list[tuple[int, NewVersion]] = []
     for index, obj in good:
@@ -215,7 +215,7 @@ def store_checked(
             result.errors.append(FieldError("audience", "TLP:RED needs the recipient organisations "
                                             "named in audience"))
             continue
-        if tlp is TLP.RED and any(kinds[c] is OrgKind.DOWNSTREAM for c in named or ()):
+        if tlp is TLP.RED and any(k is OrgKind.DOWNSTREAM for k in (kinds or {}).values()):
             result.status = "rejected"
             result.errors.append(FieldError("audience", "TLP:RED never reaches downstream organisations"))
             continue

@@ -113,10 +113,6 @@ def outbox(rh: RunningHub, kind: str) -> list[Any]:
 def indicator_confidence(client: httpx.Client, ids: dict[str, str]) -> set[str]:
     """Policy-matrix read path (``tests/share/test_policy_matrix.READ_PATHS``):
     ``GET /api/v1/indicators/{id}/confidence`` -> cases seen."""
-    seen = set()
-    for case, oid in ids.items():
-        r = client.get(f"/api/v1/indicators/{oid}/confidence")
-        assert r.status_code in (200, 404), r.text
-        if r.status_code == 200:
-            seen.add(case)
-    return seen
+    from tests.share.test_policy_matrix import cases_found
+
+    return cases_found(client, ids, "/api/v1/indicators/{id}/confidence")

@@ -71,14 +71,19 @@ def post_cases(hub: RunningHub) -> dict[str, str]:
     return ids
 
 
-def read_by_id(client: httpx.Client, ids: dict[str, str]) -> set[str]:
+def cases_found(client: httpx.Client, ids: dict[str, str], path: str) -> set[str]:
+    """The cases whose object ``path`` (with ``{id}``) answers 200; anything but 404 fails."""
     seen = set()
     for case, oid in ids.items():
-        r = client.get(f"/api/v1/objects/{oid}")
+        r = client.get(path.format(id=oid))
         assert r.status_code in (200, 404), r.text
         if r.status_code == 200:
             seen.add(case)
     return seen
+
+
+def read_by_id(client: httpx.Client, ids: dict[str, str]) -> set[str]:
+    return cases_found(client, ids, "/api/v1/objects/{id}")
 
 
 TAXII_ACCEPT = {"Accept": "application/taxii+json;version=2.1"}
