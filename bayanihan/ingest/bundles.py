@@ -198,28 +198,29 @@ def store_checked(
     named = list(kinds) if kinds is not None else None
     unknown = _unknown_markings(conn, good)
     versions: list[tuple[int, NewVersion]] = []
+    red_blocked = None
+    if not named:
+        red_blocked = "TLP:RED needs the recipient organisations named in audience"
+    elif any(k is OrgKind.DOWNSTREAM for k in (kinds or {}).values()):
+        red_blocked = "TLP:RED never reaches downstream organisations"
+    fixed_author = submitter.org if submitter else None
     for index, obj in good:
-        result = results[index]
         if obj["id"] in LEVEL_BY_MARKING:  # the TLP definitions themselves: known already
-            result.status = "duplicate"
+            results[index].status = "duplicate"
             continue
-        bad = [r for r in obj.get("object_marking_refs", ()) if r in unknown]
-        if bad:
-            result.status = "rejected"
-            result.errors.append(FieldError(f"objects[{index}].object_marking_refs",
-                                            f"unknown marking-definition {bad[0]}"))
-            continue
+        if unknown:
+            bad = [r for r in obj.get("object_marking_refs", ()) if r in unknown]
+            if bad:
+                results[index].status = "rejected"
+                results[index].errors.append(FieldError(f"objects[{index}].object_marking_refs",
+                                                        f"unknown marking-definition {bad[0]}"))
+                continue
         tlp = object_tlp(obj)
-        if tlp is TLP.RED and not named:
-            result.status = "rejected"
-            result.errors.append(FieldError("audience", "TLP:RED needs the recipient organisations "
-                                            "named in audience"))
+        if tlp is TLP.RED and red_blocked:
+            results[index].status = "rejected"
+            results[index].errors.append(FieldError("audience", red_blocked))
             continue
-        if tlp is TLP.RED and any(k is OrgKind.DOWNSTREAM for k in (kinds or {}).values()):
-            result.status = "rejected"
-            result.errors.append(FieldError("audience", "TLP:RED never reaches downstream organisations"))
-            continue
-        author = author_of(obj) if author_of else (submitter.org if submitter else None)
+        author = author_of(obj) if author_of else fixed_author
         versions.append((index, NewVersion(obj, author_org=author, tlp=tlp, audience=named)))
     store_versions(conn, [v for _, v in versions])
     for index, v in versions:

@@ -22,14 +22,23 @@ COLUMNS = ("kind", "at_us", "object_id", "author_org", "tlp", "audience", "paylo
 
 def append_events(conn: Connection, items: Sequence[dict[str, Any]]) -> None:
     """Append events: dicts with kind, object_id, author_org, tlp, audience, payload."""
-    if not items:
+    append_event_rows(conn, [
+        (e["kind"], e.get("object_id"), e.get("author_org"), e["tlp"],
+         orjson.dumps(e["audience"]).decode() if e.get("audience") is not None else None,
+         e.get("payload", {}))
+        for e in items
+    ])
+
+
+def append_event_rows(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Append events given as (kind, object_id, author_org, tlp, audience JSON, payload)."""
+    if not rows:
         return
     at = now_us()
+    dumps = orjson.dumps
     insert_rows(conn, events, COLUMNS, [
-        (e["kind"], at, e.get("object_id"), e.get("author_org"), e["tlp"],
-         orjson.dumps(e["audience"]).decode() if e.get("audience") is not None else None,
-         orjson.dumps(e.get("payload", {})).decode())
-        for e in items
+        (kind, at, object_id, author, tlp, audience, dumps(payload).decode())
+        for kind, object_id, author, tlp, audience, payload in rows
     ])
 
 

@@ -8,7 +8,7 @@ so a TAXII client paging by ``added_after`` never skips an object.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, Connection, and_, func, select, update
 
 from bayanihan.model.stix import is_sco, now_us, parse_us, version_of
 from bayanihan.model.tlp import DEFAULT_TLP, TLP, tlp_of
-from bayanihan.store.bulk import insert_rows
-from bayanihan.store.events import append_events
+from bayanihan.store.bulk import insert_rows, select_where_in
+from bayanihan.store.events import append_event_rows
 from bayanihan.store.schema import object_audience, stix_objects
 
 CHUNK = 500
@@ -30,7 +30,7 @@ class Outcome(StrEnum):
     CONFLICT = "conflict"  # the same version with different content exists
 
 
-@dataclass
+@dataclass(slots=True)
 class NewVersion:
     """One object version ready to store (validated, markings and author settled)."""
 
@@ -43,16 +43,15 @@ class NewVersion:
     date_added: int = 0
     outcome: Outcome | None = None
     reason: str = ""
-    extra_events: list[dict[str, Any]] = field(default_factory=list)
-
     id: str = ""
     type: str = ""
+    version: str | None = None  # ``modified``, else ``created`` (TAXII's version)
 
     def __post_init__(self) -> None:
         if not self.body:
             self.body = orjson.dumps(self.obj).decode()
-        stamp = version_of(self.obj)
-        self.version_us = parse_us(stamp) if stamp else 0
+        self.version = version_of(self.obj)
+        self.version_us = parse_us(self.version) if self.version else 0
         self.id = str(self.obj["id"])
         self.type = str(self.obj["type"])
 
@@ -69,13 +68,10 @@ def last_date_added(conn: Connection) -> int:
 
 def _existing(conn: Connection, ids: Sequence[str]) -> dict[str, list[Any]]:
     found: dict[str, list[Any]] = {}
-    cols = (stix_objects.c.pk, stix_objects.c.id, stix_objects.c.version_us, stix_objects.c.body,
-            stix_objects.c.is_latest, stix_objects.c.is_first, stix_objects.c.author_org,
-            stix_objects.c.tlp, stix_objects.c.audience)
-    for start in range(0, len(ids), CHUNK):
-        rows = conn.execute(select(*cols).where(stix_objects.c.id.in_(ids[start:start + CHUNK])))
-        for row in rows:
-            found.setdefault(row.id, []).append(row)
+    columns = ("pk", "id", "version_us", "body", "is_latest", "is_first", "author_org", "tlp",
+               "audience")
+    for row in select_where_in(conn, stix_objects, columns, "id", ids, CHUNK):
+        found.setdefault(row.id, []).append(row)
     return found
 
 
@@ -107,46 +103,33 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion],
         vid = v.id
         prior = existing.get(vid, ())
         mine = batch.get(vid, ())
+        audience = orjson.dumps(v.audience).decode() if v.audience is not None else None
         if v.version_us == 0:  # no version timestamp: content and distribution decide
-            audience = orjson.dumps(v.audience).decode() if v.audience is not None else None
             same = (v.body, v.author_org, v.tlp.value, audience)
             if any((r.body, r.author_org, r.tlp, r.audience) == same for r in prior) or any(
                     (r[BODY], r[AUTHOR], r[TLP_COL], r[AUDIENCE]) == same for r in mine):
                 v.outcome = Outcome.DUPLICATE
                 continue
             v.version_us = base + len(rows)
-        if prior:
-            owner = next((r.author_org for r in prior if r.author_org), None)
-            if owner and v.author_org and owner != v.author_org and not is_sco(v.type):
-                v.outcome = Outcome.CONFLICT
-                v.reason = f"{vid} belongs to organisation {owner}; only it can add versions"
+        latest = first = True
+        if prior or mine:  # other versions of this id: ownership, immutability, flags
+            if not _settle(v, prior, mine):
                 continue
-        clash = next((r.body for r in prior if r.version_us == v.version_us), None)
-        if clash is None:
-            clash = next((r[BODY] for r in mine if r[VERSION_US] == v.version_us), None)
-        if clash is not None:
-            if clash == v.body:
-                v.outcome = Outcome.DUPLICATE
-            else:
-                v.outcome = Outcome.CONFLICT
-                v.reason = "this version exists already with different content (versions are immutable)"
-            continue
-        v.date_added = base + len(rows)
-        v.outcome = Outcome.STORED
-        obj = v.obj
-        if prior or mine:
             older = [r.version_us for r in prior] + [r[VERSION_US] for r in mine]
             latest, first = v.version_us > max(older), v.version_us < min(older)
             for r in mine:  # a version earlier in this batch loses its flag to this one
                 r[IS_LATEST] = r[IS_LATEST] and not latest
                 r[IS_FIRST] = r[IS_FIRST] and not first
+        v.date_added = base + len(rows)
+        v.outcome = Outcome.STORED
+        obj = v.obj
+        row = [vid, v.type, obj.get("spec_version", "2.1"), v.version, v.version_us,
+               v.date_added, v.author_org, v.tlp.value, audience, latest, first,
+               bool(obj.get("revoked", False)), v.body]
+        if mine:
+            mine.append(row)
         else:
-            latest = first = True
-        row = [vid, obj["type"], obj.get("spec_version", "2.1"), version_of(obj), v.version_us,
-               v.date_added, v.author_org, v.tlp.value,
-               orjson.dumps(v.audience).decode() if v.audience is not None else None,
-               latest, first, bool(obj.get("revoked", False)), v.body]
-        batch.setdefault(vid, []).append(row)
+            batch[vid] = [row]
         rows.append(row)
     if not rows:
         return list(versions)
@@ -162,14 +145,35 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion],
         insert_rows(conn, object_audience, ("object_pk", "org"), [
             (pks[r[DATE_ADDED]], org) for r in with_audience for org in orjson.loads(r[AUDIENCE])
         ])
-    append_events(conn, [
-        {"kind": "object.revoked" if v.obj.get("revoked") else event_kind, "object_id": v.id,
-         "author_org": v.author_org, "tlp": v.tlp.value, "audience": v.audience,
-         "payload": {"id": v.id, "type": v.type, "version": version_of(v.obj),
-                     "date_added": v.date_added}}
-        for v in versions if v.outcome is Outcome.STORED
+    stored = [v for v in versions if v.outcome is Outcome.STORED]
+    append_event_rows(conn, [
+        ("object.revoked" if v.obj.get("revoked") else event_kind, v.id, v.author_org,
+         v.tlp.value, row[AUDIENCE],
+         {"id": v.id, "type": v.type, "version": v.version, "date_added": v.date_added})
+        for v, row in zip(stored, rows, strict=True)
     ])
     return list(versions)
+
+
+def _settle(v: NewVersion, prior: Sequence[Any], mine: Sequence[list[Any]]) -> bool:
+    """False (with the outcome set) when ``v`` may not join the versions already known."""
+    if prior:
+        owner = next((r.author_org for r in prior if r.author_org), None)
+        if owner and v.author_org and owner != v.author_org and not is_sco(v.type):
+            v.outcome = Outcome.CONFLICT
+            v.reason = f"{v.id} belongs to organisation {owner}; only it can add versions"
+            return False
+    clash = next((r.body for r in prior if r.version_us == v.version_us), None)
+    if clash is None:
+        clash = next((r[BODY] for r in mine if r[VERSION_US] == v.version_us), None)
+    if clash is None:
+        return True
+    if clash == v.body:
+        v.outcome = Outcome.DUPLICATE
+    else:
+        v.outcome = Outcome.CONFLICT
+        v.reason = "this version exists already with different content (versions are immutable)"
+    return False
 
 
 def _demote(conn: Connection, existing: dict[str, list[Any]],
