@@ -54,6 +54,10 @@ class Settings:
         32 * 1024 * 1024, "Largest sample or media upload accepted, in bytes."
     )
     max_bundle_objects: int = _setting(10_000, "Most objects accepted in one bundle.")
+    validation_processes: int = _setting(
+        1, "Worker processes that validate large bundles beside the server (0: validate in the "
+           "server process only)."
+    )
     taxii_page_max: int = _setting(1000, "Most objects in one TAXII page.")
     taxii_status_hours: int = _setting(48, "Hours a TAXII status resource is kept.")
     key_cache_seconds: float = _setting(

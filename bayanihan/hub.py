@@ -23,11 +23,13 @@ from bayanihan.ingest.bundles import (
     AllOrNothing,
     IngestResult,
     Submitter,
+    Verdicts,
     check_objects,
     nothing_stored,
     parse_bundle,
     store_checked,
 )
+from bayanihan.ingest.validation_pool import ValidationPool
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix import now_us
 from bayanihan.model.tlp import TLP, marking_definition
@@ -69,6 +71,7 @@ class Hub:
         self.settings = settings
         self.db = Database(settings.database())
         self._key_cache: dict[str, tuple[float, Caller]] = {}
+        self.validation = ValidationPool(settings.validation_processes)
         self._touched: dict[str, int] = {}
 
     # -- start-up --------------------------------------------------------------------
@@ -98,6 +101,7 @@ class Hub:
         return str(path)
 
     def close(self) -> None:
+        self.validation.close()
         self.db.close()
 
     # -- who is calling --------------------------------------------------------------
@@ -143,15 +147,34 @@ class Hub:
     async def ingest_bundle(self, raw: bytes, submitter: Submitter,
                             audience: Sequence[str] | None, *, envelope: bool = False,
                             atomic: bool = False) -> IngestResult:
-        """Parse, validate and store a bundle; one transaction for what is accepted."""
-        objects = parse_bundle(raw, self.settings.max_bundle_objects, envelope=envelope)
-        return await self.ingest_objects(objects, submitter, audience, atomic=atomic)
+        """Parse, validate and store a bundle; one transaction for what is accepted.
+
+        A large bundle is validated in a worker process (``validation_processes``) while
+        this process parses it and stores others.
+        """
+        limit = self.settings.max_bundle_objects
+        pending = (self.validation.submit(raw, limit, envelope)
+                   if self.validation.wanted(raw) else None)
+        try:
+            objects = parse_bundle(raw, limit, envelope=envelope)
+        except BaseException:
+            if pending is not None:
+                pending.cancel()
+            raise
+        known = await self.validation.result(pending) if pending is not None else None
+        return await self.ingest_objects(objects, submitter, audience, atomic=atomic, known=known)
 
     async def ingest_objects(self, objects: Sequence[object], submitter: Submitter,
                              audience: Sequence[str] | None, *, atomic: bool = False,
-                             ) -> IngestResult:
-        """Validate and store ``objects``; with ``atomic``, all of them or none."""
-        results, good = await anyio.to_thread.run_sync(check_objects, objects, submitter)
+                             known: Verdicts | None = None) -> IngestResult:
+        """Validate and store ``objects``; with ``atomic``, all of them or none.
+
+        ``known``: their validation verdicts, when a worker process has found them already.
+        """
+        if known is None:
+            results, good = await anyio.to_thread.run_sync(check_objects, objects, submitter)
+        else:  # only created_by_ref is left to settle: quicker than a thread hop
+            results, good = check_objects(objects, submitter, known)
         if atomic and len(good) < len(results):
             return nothing_stored(IngestResult(results, []))
         try:

@@ -5,7 +5,11 @@ BAYANIHAN_BENCH_PG_URL is set), and in the same run the raw limit of this machin
 the same bundles parsed with orjson and ``executemany``-ed into SQLite with no
 validation; also stix2-validator alone on a sample, for scale.
 
-    python benchmarks/ingest.py [--objects 100000] [--bundle 1000] [--clients 2]
+    python benchmarks/ingest.py [--objects 100000] [--bundle 1000] [--clients 1,2]
+
+Each hub run starts a fresh database. SQLite is measured with the default
+``validation_processes=1`` (large bundles validated in a worker process) and with 0
+(everything in the server process), for each number of concurrent clients.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import datetime
+import os
 import sqlite3
 import sys
 import tempfile
@@ -67,10 +72,12 @@ def post_all(url: str, key: str, bundles: list[bytes], clients: int) -> float:
     return time.perf_counter() - start
 
 
-def hub_rate(database_url: str, bundles: list[bytes], clients: int, workdir: Path) -> float:
+def hub_rate(database_url: str, bundles: list[bytes], clients: int, workdir: Path,
+             validation_processes: int = 1) -> float:
     cli("org", "seed-asean", "--database", database_url)
     key = cli("key", "create", "--org", "TH", "--database", database_url).strip().splitlines()[-1]
-    with hub_process(database_url, workdir) as url:
+    env = {"BAYANIHAN_VALIDATION_PROCESSES": str(validation_processes)}
+    with hub_process(database_url, workdir, extra_env=env) as url:
         post_all(url, key, bundles[:1], 1)  # warm-up: first request, caches
         seconds = post_all(url, key, bundles[1:], clients)
     return (len(bundles) - 1) * len(orjson.loads(bundles[0])["objects"]) / seconds
@@ -115,32 +122,39 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--bundle", type=int, default=1000)
-    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--clients", default="1,2", help="comma-separated client counts")
     args = parser.parse_args()
-    print(f"# ingest benchmark, {datetime.date.today()}")
+    client_counts = [int(c) for c in args.clients.split(",")]
+    print(f"# ingest benchmark, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
     bundles = make_bundles(args.objects + args.bundle, args.bundle)
-    results: dict[str, float] = {}
+    rows: dict[str, dict[int, float]] = {}
+    raw_name = "raw limit (orjson + executemany into SQLite, no validation)"
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        results["raw limit (orjson + executemany into SQLite, no validation)"] = raw_limit(
-            bundles[1:], work / "raw.db")
-        results["Bayanihan, SQLite, validation on"] = hub_rate(
-            f"sqlite:///{work / 'hub.db'}", bundles, args.clients, work)
-        pg = postgres_url("bayanihan_bench_ingest")
-        if pg:
-            results["Bayanihan, PostgreSQL, validation on"] = hub_rate(pg, bundles, args.clients, work)
-        else:
-            print("PostgreSQL: skipped (set BAYANIHAN_TEST_PG_URL)")
-    results["stix2-validator alone (same objects)"] = validator_rate(bundles)
+        for clients in client_counts:
+            rows.setdefault(raw_name, {})[clients] = raw_limit(bundles[1:], work / f"raw{clients}.db")
+            for processes, name in ((1, "Bayanihan, SQLite, validation on"),
+                                    (0, "Bayanihan, SQLite, validation on, no worker process")):
+                db = f"sqlite:///{work / f'hub-{clients}-{processes}.db'}"
+                rows.setdefault(name, {})[clients] = hub_rate(db, bundles, clients, work, processes)
+            pg = postgres_url(f"bayanihan_bench_ingest_{clients}")
+            if pg:
+                rows.setdefault("Bayanihan, PostgreSQL, validation on", {})[clients] = hub_rate(
+                    pg, bundles, clients, work)
+            else:
+                print("PostgreSQL: skipped (set BAYANIHAN_TEST_PG_URL)")
+    validator = validator_rate(bundles)
     print(f"{args.objects:,} indicator objects in bundles of {args.bundle:,}, "
-          f"{args.clients} concurrent HTTP clients\n")
-    print("| what | objects/s |\n|---|---|")
-    for what, rate in results.items():
-        print(f"| {what} | {rate:,.0f} |")
-    raw = results["raw limit (orjson + executemany into SQLite, no validation)"]
-    hub = results["Bayanihan, SQLite, validation on"]
-    print(f"\nBayanihan on SQLite reaches {hub / raw:.0%} of the raw limit.")
+          f"load average at the end: {os.getloadavg()[0]:.1f}\n")
+    print("| objects/s | " + " | ".join(f"{c} client{'s' * (c > 1)}" for c in client_counts) + " |")
+    print("|---|" + "---|" * len(client_counts))
+    for name, by_clients in rows.items():
+        print(f"| {name} | " + " | ".join(f"{by_clients[c]:,.0f}" for c in client_counts) + " |")
+    print(f"| stix2-validator alone (same objects) | {validator:,.0f} |")
+    for c in client_counts:
+        hub, raw = rows["Bayanihan, SQLite, validation on"][c], rows[raw_name][c]
+        print(f"\n{c} client(s): Bayanihan on SQLite reaches {hub / raw:.0%} of the raw limit.")
 
 
 if __name__ == "__main__":

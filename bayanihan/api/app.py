@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if owned:
             the_hub.open()
+        the_hub.validation.allow()
         yield
+        the_hub.validation.close()
         if owned:
             the_hub.close()
 

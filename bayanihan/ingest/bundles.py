@@ -23,11 +23,6 @@ from bayanihan.store import organisations as orgs
 from bayanihan.store.objects import NewVersion, Outcome, object_tlp, store_versions
 from bayanihan.store.schema import stix_objects
 
-try:  # the fast validator with the OASIS validator's verdicts
-    from bayanihan.model.validation import validate as _validate
-except Exception:
-    _validate = None
-
 
 @dataclass(frozen=True)
 class FieldError:
@@ -110,20 +105,36 @@ def parse_bundle(raw: bytes, max_objects: int, *, envelope: bool = False) -> lis
     return objects
 
 
-def _problems(obj: dict[str, Any]) -> list[FieldError]:
-    return [FieldError(p.path, p.reason) for p in validate(obj)]
+#: The problems of the objects of a bundle that have any: index -> [(field, reason)].
+Verdicts = dict[int, list[tuple[str, str]]]
+
+
+def _problems(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(p.path, p.reason) for p in validate(obj)]
+
+
+def verdicts(objects: Sequence[Any]) -> Verdicts:
+    """Validation verdicts of every JSON object in ``objects`` (no database access)."""
+    found: Verdicts = {}
+    for i, obj in enumerate(objects):
+        if isinstance(obj, dict) and (problems := _problems(obj)):
+            found[i] = problems
+    return found
 
 
 def check_object(index: int, obj: Any, submitter: Submitter | None,
+                 problems: list[tuple[str, str]] | None = None,
                  ) -> tuple[ObjectResult, dict[str, Any] | None]:
-    """Validate one object and settle ``created_by_ref``; no database access."""
+    """Validate one object (unless its ``problems`` are known) and settle ``created_by_ref``."""
     where = f"objects[{index}]"
     if not isinstance(obj, dict):
         return ObjectResult(index, None, "rejected", errors=[FieldError(where, "not an object")]), None
     oid = obj.get("id") if isinstance(obj.get("id"), str) else None
-    problems = _problems(obj)
+    if problems is None:
+        problems = _problems(obj)
     if problems:
-        errors = [FieldError(f"{where}.{p.field}" if p.field else where, p.reason) for p in problems]
+        errors = [FieldError(f"{where}.{field}" if field else where, reason)
+                  for field, reason in problems]
         return ObjectResult(index, oid, "rejected", errors=errors), None
     if submitter is not None and not is_sco(obj["type"]) and oid not in LEVEL_BY_MARKING:
         claimed = obj.get("created_by_ref")
@@ -137,10 +148,13 @@ def check_object(index: int, obj: Any, submitter: Submitter | None,
 
 
 def check_objects(objects: Sequence[Any], submitter: Submitter | None,
+                  known: Verdicts | None = None,
                   ) -> tuple[list[ObjectResult], list[tuple[int, dict[str, Any]]]]:
+    """Check every object; ``known``: verdicts found already (by a validation worker)."""
     results, good = [], []
     for i, obj in enumerate(objects):
-        result, checked = check_object(i, obj, submitter)
+        problems = None if known is None else known.get(i, [])
+        result, checked = check_object(i, obj, submitter, problems)
         results.append(result)
         if checked is not None:
             good.append((i, checked))
