@@ -113,10 +113,12 @@ def _problems(obj: dict[str, Any]) -> list[tuple[str, str]]:
     return [(p.path, p.reason) for p in validate(obj)]
 
 
-def verdicts(objects: Sequence[Any]) -> Verdicts:
-    """Validation verdicts of every JSON object in ``objects`` (no database access)."""
+def verdicts(objects: Sequence[Any], part: int = 0, parts: int = 1) -> Verdicts:
+    """Validation verdicts of the JSON objects in ``objects`` (no database access); with
+    ``parts`` > 1, of every ``parts``-th object from index ``part``."""
     found: Verdicts = {}
-    for i, obj in enumerate(objects):
+    for i in range(part, len(objects), parts):
+        obj = objects[i]
         if isinstance(obj, dict) and (problems := _problems(obj)):
             found[i] = problems
     return found

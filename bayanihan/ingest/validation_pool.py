@@ -36,18 +36,19 @@ def _warm() -> None:
     import bayanihan.model.validation  # noqa: F401
 
 
-def _bundle_verdicts(raw: bytes, max_objects: int, envelope: bool) -> Verdicts | None:
-    """In the worker: the problems of each object of ``raw``; None if it is not a bundle
-    (the server then reports why, with its own parse)."""
+def _bundle_verdicts(raw: bytes, max_objects: int, envelope: bool, part: int, parts: int,
+                     ) -> Verdicts | None:
+    """In a worker: the problems of every ``parts``-th object of ``raw`` from ``part``; None
+    if it is not a bundle (the server then reports why, with its own parse)."""
     try:
         objects = parse_bundle(raw, max_objects, envelope=envelope)
     except Exception:
         return None
-    return verdicts(objects)
+    return verdicts(objects, part, parts)
 
 
 class ValidationPool:
-    """Worker processes for the validation of large bundles.
+    """Worker processes for the validation of large bundles, each taking a share of it.
 
     Used only once :meth:`allow` is called (the server does; command-line tools validate
     in their own process) and started on the first large bundle.
@@ -86,11 +87,12 @@ class ValidationPool:
             self._executor = ProcessPoolExecutor(
                 self.processes, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm)
-        try:
-            pending = asyncio.wrap_future(
-                self._executor.submit(_bundle_verdicts, raw, max_objects, envelope))
+        try:  # each worker parses the whole bundle (cheap) and validates its share
+            shares = [asyncio.wrap_future(self._executor.submit(
+                _bundle_verdicts, raw, max_objects, envelope, part, self.processes))
+                for part in range(self.processes)]
             self.used = True
-            return pending
+            return asyncio.gather(*shares)
         except Exception:  # a broken pool: validate here, and start afresh next time
             self._failed("validation workers unavailable")
             return None
@@ -98,12 +100,14 @@ class ValidationPool:
     async def result(self, pending: asyncio.Future[Any]) -> Verdicts | None:
         """The worker's verdicts; None (validate in the server) if the worker failed."""
         try:
-            found = await pending
+            shares = await pending
         except Exception:
             self._failed("a validation worker failed")
             return None
         self._failures = 0
-        return found
+        if any(share is None for share in shares):
+            return None
+        return {index: problems for share in shares for index, problems in share.items()}
 
     def _failed(self, what: str) -> None:
         self._failures += 1
