@@ -56,7 +56,7 @@ class Settings:
     max_bundle_objects: int = _setting(10_000, "Most objects accepted in one bundle.")
     validation_processes: int = _setting(
         1, "Worker processes that validate large bundles beside the server (0: validate in the "
-           "server process only)."
+           "server process only; always 0 on a one-core machine)."
     )
     taxii_page_max: int = _setting(1000, "Most objects in one TAXII page.")
     taxii_status_hours: int = _setting(48, "Hours a TAXII status resource is kept.")

@@ -71,7 +71,9 @@ class Hub:
         self.settings = settings
         self.db = Database(settings.database())
         self._key_cache: dict[str, tuple[float, Caller]] = {}
-        self.validation = ValidationPool(settings.validation_processes)
+        # one core: a worker would only compete with the server for it
+        cores = os.cpu_count() or 1
+        self.validation = ValidationPool(settings.validation_processes if cores > 1 else 0)
         self._touched: dict[str, int] = {}
 
     # -- start-up --------------------------------------------------------------------
