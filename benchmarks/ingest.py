@@ -5,11 +5,11 @@ BAYANIHAN_BENCH_PG_URL is set), and in the same run the raw limit of this machin
 the same bundles parsed with orjson and ``executemany``-ed into SQLite with no
 validation; also stix2-validator alone on a sample, for scale.
 
-    python benchmarks/ingest.py [--objects 100000] [--bundle 1000] [--clients 1,2]
+    python benchmarks/ingest.py [--objects 100000] [--bundle 1000] [--clients 1,2] [--workers 1,0]
 
-Each hub run starts a fresh database. SQLite is measured with the default
-``validation_processes=1`` (large bundles validated in a worker process) and with 0
-(everything in the server process), for each number of concurrent clients.
+Each hub run starts a fresh database. SQLite is measured with each ``validation_processes``
+setting in ``--workers`` (1, the default: large bundles are validated in a worker process;
+0: everything in the server process), for each number of concurrent clients.
 """
 
 from __future__ import annotations
@@ -123,8 +123,11 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=100_000)
     parser.add_argument("--bundle", type=int, default=1000)
     parser.add_argument("--clients", default="1,2", help="comma-separated client counts")
+    parser.add_argument("--workers", default="1,0",
+                        help="comma-separated validation_processes settings to measure on SQLite")
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
+    worker_counts = [int(w) for w in args.workers.split(",")]
     print(f"# ingest benchmark, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
     bundles = make_bundles(args.objects + args.bundle, args.bundle)
@@ -134,8 +137,9 @@ def main() -> None:
         work = Path(tmp)
         for clients in client_counts:
             rows.setdefault(raw_name, {})[clients] = raw_limit(bundles[1:], work / f"raw{clients}.db")
-            for processes, name in ((1, "Bayanihan, SQLite, validation on"),
-                                    (0, "Bayanihan, SQLite, validation on, no worker process")):
+            for processes in worker_counts:
+                name = "Bayanihan, SQLite, validation on" + (
+                    "" if processes == 1 else f", validation_processes={processes}")
                 db = f"sqlite:///{work / f'hub-{clients}-{processes}.db'}"
                 rows.setdefault(name, {})[clients] = hub_rate(db, bundles, clients, work, processes)
             pg = postgres_url(f"bayanihan_bench_ingest_{clients}")
