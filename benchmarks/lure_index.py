@@ -1,6 +1,7 @@
 """Lure index at scale: insert rate, query p50/p99 and peak RSS for N lures (default 1M).
 
     python benchmarks/lure_index.py [--count 1000000] [--queries 1000] [--database URL]
+                                    [--existing] [--key-cap K]
 
 Lures are synthesised from the real scam SMS in ../shared/data/sms: 70 % AI-style variants
 of a random original (benchmarks/lure_variants.py), 30 % random fillers (8-40 words drawn
@@ -8,12 +9,14 @@ from the same messages). Text generation is not timed; inserts are timed per com
 batch of ``--batch`` lures through ``LureIndex.add_many``. Queries are fresh variants (each
 has hundreds of siblings in the index: the heavy case) and fresh fillers, on a new
 connection after the load. MinHash only: embeddings are measured by lure_quality.py.
-The default database is a SQLite file (WAL, the hub's pragmas) in a temporary directory.
+The default database is a SQLite file (WAL, the hub's pragmas) in a temporary directory;
+``--existing --database URL --key-cap K`` re-queries a kept database with another per-key cap.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -32,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import machine
 from lure_variants import LANGUAGES, VARIANTS, load_scams
 
-from bayanihan.correlate.lures import LureIndex
+from bayanihan.correlate.lures import KEY_CAP, LureIndex
 from bayanihan.correlate.tables_lures import lure, lure_band
 from bayanihan.store.schema import metadata
 
@@ -100,7 +103,9 @@ def measure(engine: Engine, index: LureIndex, synth: Synth, count: int) -> None:
             wall[kind].append((time.perf_counter() - t0) * 1000)
             cpu.append((time.process_time() - c0) * 1000)
             found[kind].append(len(matches))
-    print(f"queries at {lures} lures:")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"queries at {lures} lures ({time.strftime('%H:%M UTC', time.gmtime())}, load average "
+          f"{load}; key cap {index.key_cap}):")
     for kind, ms in (*wall.items(), ("all", wall["variant"] + wall["filler"])):
         q = statistics.quantiles(ms, n=100)
         extra = ""
@@ -121,6 +126,8 @@ def main() -> None:
     ap.add_argument("--existing", action="store_true",
                     help="only query the index already in --database (no inserts)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--key-cap", type=int, default=KEY_CAP,
+                    help=f"lure ids a query reads per band key (default {KEY_CAP})")
     ap.add_argument("--checkpoints", default="100000,300000",
                     help="also measure queries after this many lures (comma-separated)")
     args = ap.parse_args()
@@ -130,13 +137,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
         url = args.database or f"sqlite:///{tmp}/lures.db"
         if args.existing:
-            measure(open_engine(url, fresh=False), LureIndex(), Synth(args.seed), args.queries)
+            index = LureIndex(key_cap=args.key_cap)
+            measure(open_engine(url, fresh=False), index, Synth(args.seed), args.queries)
             print(f"peak RSS of this process {peak_rss_mb():.0f} MB")
             return
         engine = open_engine(url, fresh=True)
         print(f"database: {make_url(url).render_as_string(hide_password=True)}")
         synth = Synth(args.seed)
-        index = LureIndex()
+        index = LureIndex(key_cap=args.key_cap)
         checkpoints = {int(c) for c in args.checkpoints.split(",") if c}
         insert_s = 0.0
         done = 0
@@ -156,7 +164,8 @@ def main() -> None:
                       flush=True)
                 t_report = time.monotonic()
         print(f"inserted {done} lures in {insert_s:.0f} s: {done / insert_s:.0f} lures/s "
-              "(normalise + MinHash + bands + insert, committed per batch)")
+              f"(normalise + MinHash + bands + insert, committed per batch of {args.batch}; "
+              f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())})")
         engine.dispose()
         measure(open_engine(url, fresh=False), index, synth, args.queries)
         size = ""

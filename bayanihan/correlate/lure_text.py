@@ -5,14 +5,15 @@ normaliser removes what changes between copies so that copies of one lure share 
 character shingles:
 
 1. NFKC, then zero-width, bidi and other format controls (Unicode category ``Cf``) removed;
-2. greeting slots with a personal name ("Dear Maria Santos,", "Kak Budi") -> ``⟨name⟩``;
+2. a salutation with a personal name ("Dear Maria Santos,", "Kak Budi", "เรียนคุณสมชาย"),
+   greeting word included, -> ``⟨name⟩``;
 3. case fold, then confusables folded to a skeleton (Unicode TR39 classes, :func:`skeleton`);
 4. e-mail addresses, URLs, phone numbers, amounts and other numbers -> placeholders;
-5. punctuation and symbols dropped, whitespace collapsed.
+5. punctuation and symbols dropped, Thai tone marks dropped, whitespace collapsed.
 
-:func:`shingles` cuts the normalised text into character k-grams; k depends on the script,
-since Thai, Lao, Khmer and Burmese write no spaces between words and pack more meaning into
-each character.
+:func:`shingles` cuts the normalised text into character k-grams; k depends on the script of
+the letter each gram starts at, since Thai, Lao, Khmer and Burmese write no spaces between
+words and pack more meaning into each character.
 """
 
 from __future__ import annotations
@@ -204,15 +205,18 @@ def mask_details(text: str) -> str:
 
 
 @cache
-def _punctuation_table() -> dict[int, str]:
-    """Assigned punctuation, symbols, separators, controls and surrogates -> space."""
+def _punctuation_table() -> dict[int, str | None]:
+    """Assigned punctuation, symbols, separators, controls and surrogates -> space; Thai
+    tone marks (mai ek, tho, tri, chattawa) dropped: spam spells them loosely ("คลิ๊ก")."""
     # Planes 2-13 hold ideographs and unassigned code points only; 15-16 are private use.
     codes = [*range(0x20000), *range(0xE0000, 0xF0000)]
-    return {
+    table: dict[int, str | None] = {
         cp: " "
         for cp in codes
         if unicodedata.category(chr(cp)) in _DROPPED and chr(cp) not in _PLACEHOLDER_CHARS
     }
+    table.update(dict.fromkeys(range(0x0E48, 0x0E4C)))
+    return table
 
 
 _DROPPED = frozenset(("Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs",
@@ -224,9 +228,11 @@ def _drop_punctuation(text: str) -> str:
 
 
 def mask_names(text: str) -> str:
-    """Replace the name after a greeting word ("Dear Maria," "Kak Budi") with ``⟨name⟩``.
+    """Replace a greeting word and the name after it ("Dear Maria," "Kak Budi") with ``⟨name⟩``.
 
-    Runs before case folding: only capitalised words after a greeting count as a name.
+    The greeting goes too: a personalising rewrite adds it with the name, so it is as much a
+    per-victim detail. Runs before case folding: only capitalised words after a greeting
+    count as a name; a greeting with no name ("Dear customer") is kept.
     """
 
     def repl(m: re.Match[str]) -> str:
@@ -238,17 +244,16 @@ def mask_names(text: str) -> str:
             names.append(w)
         if not names:
             return m.group(0)
-        head = m.group(0)[: m.start(1) - m.start(0)]
         rest = m.group(1)
         cut = rest.find(names[-1]) + len(names[-1])
-        return f"{head} ⟨name⟩ {rest[cut:]}"
+        return f" ⟨name⟩ {rest[cut:]}"
 
     # Greetings open a message: only the start is searched (the pattern is costly).
     head, tail = text[:_NAME_WINDOW], text[_NAME_WINDOW:]
     if tail and not head[-1].isspace():  # do not cut a name in two
         cut = max(head.rfind(" "), 0)
         head, tail = text[:cut], text[cut:]
-    return _thai_name_slot().sub(r"\1 ⟨name⟩ ", _NAME_SLOT.sub(repl, head) + tail)
+    return _thai_name_slot().sub(" ⟨name⟩ ", _NAME_SLOT.sub(repl, head) + tail)
 
 
 @cache
@@ -284,7 +289,9 @@ _SCRIPT_RES = {
 
 
 def script_of(text: str) -> str:
-    """Dominant script among the characters of ``text``: a key of :data:`SHINGLE_K`."""
+    """Dominant script among the letters of ``text`` (placeholders not counted): a key of
+    :data:`SHINGLE_K`."""
+    text = _PLACEHOLDER_RE.sub(" ", text)
     counts = {script: len(rx.findall(text)) for script, rx in _SCRIPT_RES.items()}
     counts["other"] = sum(map(str.isalpha, text)) - sum(counts.values())
     best = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
@@ -299,22 +306,48 @@ def compact(normalised: str) -> str:
     return _PLACEHOLDER_RE.sub(lambda m: _PLACEHOLDER_CODE[m.group(0)], normalised)
 
 
+@cache
+def _letter_k(c: str) -> int:
+    """Shingle length a character asks for: its script's k; 0 for a space or placeholder."""
+    cp = ord(c)
+    for name, lo, hi in _SCRIPT_RANGES:
+        if lo <= cp <= hi:
+            return SHINGLE_K[name]
+    return SHINGLE_K["other"] if c.isalpha() else 0
+
+
+def shingle_lengths(text: str) -> list[int]:
+    """k for the shingle starting at each position of compacted text.
+
+    k is that of the script of the first letter at or after the position (the last letter's
+    after it; :data:`SHINGLE_K` "other" when there is none): a Thai word inside an English
+    lure is cut as Thai. The choice is local, so adding text elsewhere (a greeting, an English
+    brand name) never changes how the rest of a lure is cut.
+    """
+    ks = [_letter_k(c) for c in text]
+    k = next((k for k in reversed(ks) if k), SHINGLE_K["other"])
+    out = []
+    for own in reversed(ks):
+        k = own or k
+        out.append(k)
+    return out[::-1]
+
+
 def shingle_length(normalised: str) -> int:
-    """k for this text: :data:`SHINGLE_K` of its dominant script."""
+    """k of the dominant script of this text (:data:`SHINGLE_K`); shingles themselves are
+    cut by :func:`shingle_lengths`, position by position."""
     return SHINGLE_K[script_of(normalised)]
 
 
 def shingles(normalised: str, k: int | None = None) -> set[str]:
-    """Character k-grams of normalised text; each placeholder counts as one character.
+    """Character shingles of normalised text; each placeholder counts as one character.
 
-    ``k`` defaults to :func:`shingle_length`. Text shorter than ``k`` is one shingle; empty
-    text has none.
+    Without ``k`` each shingle is as long as :func:`shingle_lengths` says for its start.
+    Text shorter than its shingles is one shingle; empty text has none.
     """
-    if k is None:
-        k = shingle_length(normalised)
     text = compact(normalised)
     if not text:
         return set()
-    if len(text) <= k:
-        return {text}
-    return {text[i : i + k] for i in range(len(text) - k + 1)}
+    ks = [k] * len(text) if k is not None else shingle_lengths(text)
+    out = {text[i : i + n] for i, n in enumerate(ks) if i + n <= len(text)}
+    return out or {text}

@@ -2,8 +2,9 @@
 
 Same-language copies are found by MinHash over character shingles of the normalised text
 (:mod:`bayanihan.correlate.lure_text`): each signature is cut into LSH bands, the bands are
-rows of the indexed ``lure_band`` table, and candidates sharing a band are verified by the
-Jaccard similarity estimated from their stored signatures. Translated copies share no
+rows of the indexed ``lure_band`` table, and candidates sharing a band (at most
+:data:`KEY_CAP` per band key, most shared bands first) are verified by the Jaccard
+similarity estimated from their stored signatures. Translated copies share no
 shingles; when an embedder is available (:mod:`bayanihan.correlate.lure_embeddings`) they are
 found by a multilingual sentence embedding and linked on nearest-neighbour margin.
 
@@ -18,9 +19,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, union_all
 
-from bayanihan.correlate.lure_text import compact, normalise, script_of, shingle_length
+from bayanihan.correlate.lure_text import compact, normalise, script_of, shingle_lengths
 from bayanihan.correlate.tables_lures import lure, lure_band
 
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ _POWERS = np.array([pow(0x100000001B3, i, 2**64) for i in range(16)], dtype=np.u
 #: Candidates verified per query (most shared bands first): this many per result asked
 #: for, and at least MIN_CANDIDATES.
 CANDIDATES_PER_RESULT, MIN_CANDIDATES = 5, 50
+#: Lure ids read per band key, oldest first. A key shared by more lures (a template copied
+#: hundreds of times, common boilerplate) adds only its first KEY_CAP lures as candidates, so
+#: a query reads at most BANDS x KEY_CAP index entries; a lure is still found through its
+#: other, rarer keys. Below MIN_CANDIDATES, so one hot template cannot crowd out the rest.
+KEY_CAP = 24
 MAX_REF = 200
 _CHUNK = 2000
 
@@ -74,21 +80,26 @@ def _mix(h: np.ndarray) -> np.ndarray:
 def shingle_hashes(normalised: str) -> np.ndarray:
     """Distinct 32-bit hashes of the character shingles of normalised text (vectorised).
 
-    The same k-grams as :func:`~bayanihan.correlate.lure_text.shingles`, hashed from their
-    code points with numpy instead of one Python call per shingle.
+    The same shingles as :func:`~bayanihan.correlate.lure_text.shingles` (each as long as
+    :func:`~bayanihan.correlate.lure_text.shingle_lengths` says), hashed from their code
+    points with numpy instead of one Python call per shingle.
     """
     text = compact(normalised)
     if not text:
         return np.zeros(0, dtype=np.uint64)
-    k = min(shingle_length(normalised), len(text))
-    cps = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    cps = cps.astype(np.uint64)
-    n = len(cps) - k + 1
-    h = np.full(n, k, dtype=np.uint64)
+    n = len(text)
+    ks = np.array(shingle_lengths(text), dtype=np.int64)
+    keep = np.arange(n) + ks <= n  # a shingle must fit before the end
+    if not keep.any():  # shorter than its shingles: the whole text is one
+        ks, keep = np.array([n]), np.array([True])
+    width = int(ks.max())
+    cps = np.zeros(n + width, dtype=np.uint64)  # zero-padded: every start reads `width` points
+    cps[:n] = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    h = ks.astype(np.uint64)
     with np.errstate(over="ignore"):
-        for j in range(k):  # polynomial hash of each k-gram, one vector op per position
-            h += cps[j : j + n] * _POWERS[j]
-    return np.unique(_mix(h) >> np.uint64(32))
+        for j in range(width):  # polynomial hash of each shingle, one vector op per position
+            h += np.where(j < ks, cps[j : j + len(ks)] * _POWERS[j], np.uint64(0))
+    return np.unique(_mix(h[keep]) >> np.uint64(32))
 
 
 def signature(hashes: np.ndarray) -> np.ndarray:
@@ -127,29 +138,53 @@ def _check(lure_ref: str, text: str, language: str | None) -> None:
         raise LureInputError("language", "must be a language tag of at most 16 characters")
 
 
-def _insert_bands(conn: Connection, bands: list[tuple[int, int, int]]) -> None:
-    """Many band rows at once; plain DB-API executemany where the driver's style is known
-    (SQLAlchemy's per-row parameter processing costs more than the insert itself)."""
-    marker = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
-    if marker is None:
-        conn.execute(insert(lure_band), [
-            {"band_no": b, "band_hash": h, "lure_id": i} for b, h, i in bands])
+def _band_rows(lure_id: int, sig: np.ndarray) -> set[tuple[int, int]]:
+    return {(h, lure_id) for h in band_hashes(sig)}
+
+
+def _marker(conn: Connection) -> str | None:
+    """The driver's parameter marker, for plain DB-API executemany (SQLAlchemy's per-row
+    parameter processing costs more than the statement itself); None if unknown."""
+    return {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(conn.dialect.paramstyle)
+
+
+def _insert_bands(conn: Connection, rows: list[tuple[int, int]]) -> None:
+    """Band rows in key order: the B-tree is then written page after page, not at random."""
+    rows.sort()
+    if (m := _marker(conn)) is None:
+        conn.execute(insert(lure_band), [{"band_hash": h, "lure_id": i} for h, i in rows])
         return
-    conn.exec_driver_sql(
-        f"INSERT INTO lure_band (band_no, band_hash, lure_id) "
-        f"VALUES ({marker}, {marker}, {marker})", bands)
+    conn.exec_driver_sql(f"INSERT INTO lure_band (band_hash, lure_id) VALUES ({m}, {m})", rows)
 
 
-def _candidates_query() -> Select[tuple[str, bytes]]:
-    """Lures sharing a band with the query, most shared bands first; built once, cached."""
+def _delete_bands(conn: Connection, rows: list[tuple[int, int]]) -> None:
+    if (m := _marker(conn)) is None:
+        conn.execute(delete(lure_band).where(lure_band.c.band_hash == bindparam("h"),
+                                             lure_band.c.lure_id == bindparam("i")),
+                     [{"h": h, "i": i} for h, i in rows])
+        return
+    conn.exec_driver_sql(f"DELETE FROM lure_band WHERE band_hash = {m} AND lure_id = {m}", rows)
+
+
+def _candidates_query() -> Select[str, bytes]:
+    """Lures sharing a band with the query, most shared bands first, reading at most
+    ``key_cap`` lure ids per band key; built once, cached."""
+    per_key = [
+        select(lure_band.c.lure_id)
+        .where(lure_band.c.band_hash == bindparam(f"k{b}"))
+        .order_by(lure_band.c.lure_id)
+        .limit(bindparam("key_cap"))
+        .subquery(f"b{b}")
+        for b in range(BANDS)
+    ]
+    found = union_all(*(select(k.c.lure_id) for k in per_key)).subquery("found")
     hits = func.count().label("hits")
     cand = (
-        select(lure_band.c.lure_id, hits)
-        .where(lure_band.c.band_hash.in_(bindparam("keys", expanding=True)))
-        .group_by(lure_band.c.lure_id)
-        .order_by(hits.desc())
+        select(found.c.lure_id, hits)
+        .group_by(found.c.lure_id)
+        .order_by(hits.desc(), found.c.lure_id)
         .limit(bindparam("cap"))
-        .subquery()
+        .subquery("cand")
     )
     return select(lure.c.lure_ref, lure.c.signature).join(cand, cand.c.lure_id == lure.c.id)
 
@@ -161,7 +196,8 @@ class LureIndex:
     """Find stored lures that a text was varied or translated from.
 
     ``jaccard_threshold`` is the estimated shingle Jaccard above which two lures are one
-    lure (0.3, tuned on real scam SMS by ``benchmarks/lure_quality.py``). ``embedder`` adds
+    lure (0.3, tuned on real scam SMS by ``benchmarks/lure_quality.py``); ``key_cap`` how
+    many lure ids a query reads per band key (:data:`KEY_CAP`). ``embedder`` adds
     cross-language links; without it only same-language variants are found. With it every
     added lure is also embedded (tens of milliseconds each on one CPU core).
     """
@@ -170,9 +206,11 @@ class LureIndex:
         self,
         *,
         jaccard_threshold: float = 0.3,
+        key_cap: int = KEY_CAP,
         embedder: LureEmbedder | None = None,
     ) -> None:
         self.jaccard_threshold = jaccard_threshold
+        self.key_cap = key_cap
         self.embedder = embedder
 
     # -- writing -----------------------------------------------------------------------
@@ -209,11 +247,11 @@ class LureIndex:
         vectors = self._embed([str(r["_text"]) for r in rows])
         self._remove_refs(conn, [str(r["lure_ref"]) for r in rows])
         ids = self._insert_lures(conn, rows, vectors)
-        bands: list[tuple[int, int, int]] = []
+        bands: set[tuple[int, int]] = set()
         for lure_id, row in zip(ids, rows, strict=True):
-            sig = np.frombuffer(row["signature"], dtype="<u4")  # type: ignore[arg-type]
-            bands += [(b, h, lure_id) for b, h in enumerate(band_hashes(sig))]
-        _insert_bands(conn, bands)
+            sig = np.frombuffer(row["signature"], dtype="<u4")  # type: ignore[call-overload]
+            bands |= _band_rows(lure_id, sig)
+        _insert_bands(conn, list(bands))
 
     def _embed(self, texts: list[str]) -> np.ndarray | None:
         if self.embedder is None:
@@ -242,12 +280,16 @@ class LureIndex:
         return self._remove_refs(conn, [lure_ref]) > 0
 
     def _remove_refs(self, conn: Connection, refs: Sequence[str]) -> int:
-        ids = conn.execute(select(lure.c.id).where(lure.c.lure_ref.in_(refs))).scalars().all()
-        if not ids:
+        found = conn.execute(
+            select(lure.c.id, lure.c.signature).where(lure.c.lure_ref.in_(refs))).all()
+        if not found:
             return 0
-        conn.execute(delete(lure_band).where(lure_band.c.lure_id.in_(ids)))
-        conn.execute(delete(lure).where(lure.c.id.in_(ids)))
-        return len(ids)
+        bands: set[tuple[int, int]] = set()
+        for lure_id, sig in found:
+            bands |= _band_rows(int(lure_id), np.frombuffer(sig, dtype="<u4"))
+        _delete_bands(conn, list(bands))
+        conn.execute(delete(lure).where(lure.c.id.in_([r[0] for r in found])))
+        return len(found)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -277,7 +319,9 @@ class LureIndex:
         return matches[:limit]
 
     def _minhash_matches(self, conn: Connection, sig: np.ndarray, cap: int) -> list[LureMatch]:
-        rows = conn.execute(_CANDIDATES, {"keys": band_hashes(sig), "cap": cap}).all()
+        params: dict[str, int] = {f"k{b}": h for b, h in enumerate(band_hashes(sig))}
+        params |= {"key_cap": self.key_cap, "cap": cap}
+        rows = conn.execute(_CANDIDATES, params).all()
         if not rows:
             return []
         stored = np.frombuffer(b"".join(r[1] for r in rows), dtype="<u4").reshape(-1, NUM_PERM)

@@ -1,9 +1,10 @@
 """Tables of the lure index: one row per lure, one row per LSH band of each lure.
 
-``lure_band`` is the index: its primary key ``(band_hash, band_no, lure_id)`` is a B-tree, so
-a query looks up its own band keys and reads candidate lure ids from the index alone (on
-SQLite the table is ``WITHOUT ROWID``: the key is the table). Band hashes mix in the band
-number, so ``band_hash IN (...)`` is the lookup; ``band_no`` says which band a row is.
+``lure_band`` is the index: its primary key ``(band_hash, lure_id)`` is a B-tree, so a query
+looks up its own band keys and reads candidate lure ids from the index alone (on SQLite the
+table is ``WITHOUT ROWID``: the key is the table). Band hashes mix in the band number. There
+is deliberately no foreign key and no index on ``lure_id``: each would be written for every
+band row; a lure's band rows are found again from its stored signature when it is removed.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
-    ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     PrimaryKeyConstraint,
-    SmallInteger,
     String,
     Table,
 )
@@ -39,10 +37,8 @@ lure = Table(
 lure_band = Table(
     "lure_band",
     metadata,
-    Column("band_no", SmallInteger, nullable=False),
     Column("band_hash", BigInteger, nullable=False),
-    Column("lure_id", BigInteger, ForeignKey("lure.id", ondelete="CASCADE"), nullable=False),
-    PrimaryKeyConstraint("band_hash", "band_no", "lure_id"),
-    Index("ix_lure_band_lure_id", "lure_id"),
+    Column("lure_id", BigInteger, nullable=False),  # lure.id
+    PrimaryKeyConstraint("band_hash", "lure_id"),
     sqlite_with_rowid=False,
 )
