@@ -19,11 +19,14 @@ import concurrent.futures
 import datetime
 import os
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -125,39 +128,52 @@ def main() -> None:
     parser.add_argument("--clients", default="1,2", help="comma-separated client counts")
     parser.add_argument("--workers", default="1,0",
                         help="comma-separated validation_processes settings to measure on SQLite")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each configuration (fresh database each); the median is shown")
     args = parser.parse_args()
     client_counts = [int(c) for c in args.clients.split(",")]
     worker_counts = [int(w) for w in args.workers.split(",")]
     print(f"# ingest benchmark, {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
     bundles = make_bundles(args.objects + args.bundle, args.bundle)
-    rows: dict[str, dict[int, float]] = {}
+    rows: dict[str, dict[int, list[float]]] = {}
     raw_name = "raw limit (orjson + executemany into SQLite, no validation)"
+    sqlite_name = "Bayanihan, SQLite, validation on"
+    runs = 0
+
+    def measure(name: str, clients: int, run: Callable[..., float], *args: Any) -> None:
+        rows.setdefault(name, {}).setdefault(clients, []).append(run(*args))
+
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for clients in client_counts:
-            rows.setdefault(raw_name, {})[clients] = raw_limit(bundles[1:], work / f"raw{clients}.db")
-            for processes in worker_counts:
-                name = "Bayanihan, SQLite, validation on" + (
-                    "" if processes == 1 else f", validation_processes={processes}")
-                db = f"sqlite:///{work / f'hub-{clients}-{processes}.db'}"
-                rows.setdefault(name, {})[clients] = hub_rate(db, bundles, clients, work, processes)
-            pg = postgres_url(f"bayanihan_bench_ingest_{clients}")
-            if pg:
-                rows.setdefault("Bayanihan, PostgreSQL, validation on", {})[clients] = hub_rate(
-                    pg, bundles, clients, work)
-            else:
-                print("PostgreSQL: skipped (set BAYANIHAN_TEST_PG_URL)")
+        for _ in range(args.repeat):  # rounds, so slow spells of the machine hit every row
+            for clients in client_counts:
+                runs += 1
+                measure(raw_name, clients, raw_limit, bundles[1:], work / f"raw{runs}.db")
+                for processes in worker_counts:
+                    name = sqlite_name + (
+                        "" if processes == 1 else f", validation_processes={processes}")
+                    db = f"sqlite:///{work / f'hub-{runs}-{processes}.db'}"
+                    measure(name, clients, hub_rate, db, bundles, clients, work, processes)
+                pg = postgres_url(f"bayanihan_bench_ingest_{clients}")
+                if pg:
+                    measure("Bayanihan, PostgreSQL, validation on", clients, hub_rate, pg,
+                            bundles, clients, work)
     validator = validator_rate(bundles)
-    print(f"{args.objects:,} indicator objects in bundles of {args.bundle:,}, "
-          f"load average at the end: {os.getloadavg()[0]:.1f}\n")
+    print(f"{args.objects:,} indicator objects in bundles of {args.bundle:,}; median of "
+          f"{args.repeat} runs (lowest-highest); load average at the end: "
+          f"{os.getloadavg()[0]:.1f}\n")
     print("| objects/s | " + " | ".join(f"{c} client{'s' * (c > 1)}" for c in client_counts) + " |")
     print("|---|" + "---|" * len(client_counts))
     for name, by_clients in rows.items():
-        print(f"| {name} | " + " | ".join(f"{by_clients[c]:,.0f}" for c in client_counts) + " |")
+        cells = [f"{statistics.median(v):,.0f} ({min(v):,.0f}-{max(v):,.0f})"
+                 for v in (by_clients[c] for c in client_counts)]
+        print(f"| {name} | " + " | ".join(cells) + " |")
     print(f"| stix2-validator alone (same objects) | {validator:,.0f} |")
+    if "PostgreSQL" not in " ".join(rows):
+        print("\nPostgreSQL: skipped (set BAYANIHAN_TEST_PG_URL)")
     for c in client_counts:
-        hub, raw = rows["Bayanihan, SQLite, validation on"][c], rows[raw_name][c]
+        hub, raw = (statistics.median(rows[n][c]) for n in (sqlite_name, raw_name))
         print(f"\n{c} client(s): Bayanihan on SQLite reaches {hub / raw:.0%} of the raw limit.")
 
 
