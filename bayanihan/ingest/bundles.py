@@ -85,12 +85,12 @@ class IngestResult:
 def parse_bundle(raw: bytes, max_objects: int, *, envelope: bool = False) -> list[Any]:
     """The ``objects`` of a STIX bundle (or a TAXII envelope when ``envelope``)."""
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"body is not valid UTF-8 (byte {exc.start})", ["body"]) from None
-    try:
-        doc = orjson.loads(text)
+        doc = orjson.loads(raw)  # checks UTF-8 too: decoding first would cost a copy
     except orjson.JSONDecodeError as exc:
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise InvalidInput(f"body is not valid UTF-8 (byte {bad.start})", ["body"]) from None
         raise InvalidInput(f"body is not JSON: {exc}", ["body"]) from None
     if not isinstance(doc, dict):
         raise InvalidInput("body must be a JSON object (a STIX bundle)", ["body"])
