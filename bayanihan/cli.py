@@ -104,6 +104,8 @@ def serve(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     hub = Hub(settings)
     created = hub.open()
+    hub.validation.allow()
+    hub.validation.warm()
     tune_gc()
     err.print(f"Bayanihan on http://{settings.host}:{settings.port}/ "
               f"(database: {hub.db.dialect}; TAXII at /taxii2/, API docs at /docs)")

@@ -51,7 +51,8 @@ class ValidationPool:
     """Worker processes for the validation of large bundles, each taking a share of it.
 
     Used only once :meth:`allow` is called (the server does; command-line tools validate
-    in their own process) and started on the first large bundle.
+    in their own process); started by :meth:`warm` (``bayanihan serve`` does) or on the first
+    large bundle.
     """
 
     def __init__(self, processes: int, min_bytes: int = MIN_BYTES) -> None:
@@ -64,6 +65,20 @@ class ValidationPool:
 
     def allow(self) -> None:
         self.allowed = True
+
+    def warm(self) -> None:
+        """Start the workers now, so the first large bundle does not wait for them (about 2 s)."""
+        if self.allowed and self.processes > 0:
+            for _ in range(self.processes):
+                self._pool().submit(_warm)
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            # spawn, not fork: the server has threads (database writer, workers) by now
+            self._executor = ProcessPoolExecutor(
+                self.processes, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_warm)
+        return self._executor
 
     def wanted(self, raw: bytes) -> bool:
         return (self.allowed and self.processes > 0 and len(raw) >= self.min_bytes
@@ -82,13 +97,9 @@ class ValidationPool:
 
     def submit(self, raw: bytes, max_objects: int, envelope: bool) -> asyncio.Future[Any] | None:
         """Start validating ``raw`` in a worker; None when no worker can take it."""
-        if self._executor is None:
-            # spawn, not fork: the server has threads (database writer, workers) by now
-            self._executor = ProcessPoolExecutor(
-                self.processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm)
+        pool = self._pool()
         try:  # each worker parses the whole bundle (cheap) and validates its share
-            shares = [asyncio.wrap_future(self._executor.submit(
+            shares = [asyncio.wrap_future(pool.submit(
                 _bundle_verdicts, raw, max_objects, envelope, part, self.processes))
                 for part in range(self.processes)]
             self.used = True
