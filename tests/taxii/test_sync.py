@@ -43,7 +43,9 @@ def collection_url(hub: RunningHub) -> str:
 
 @pytest.mark.slow
 def test_national_node_pulls_from_and_pushes_to_the_regional_hub(
-        make_hub: MakeHub, second_database_url: str, tmp_path: Path) -> None:
+        second_database_url: str, make_hub: MakeHub, tmp_path: Path) -> None:
+    # second_database_url first: fixtures end in reverse order, so the node's hub (and its
+    # LISTEN thread) stops before its database is dropped
     regional = make_hub()
     node = make_hub(database_url=second_database_url, data_dir=str(tmp_path / "node"))
     sg = regional.client("SG")
