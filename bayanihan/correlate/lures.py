@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Select, bindparam, delete, func, insert, sele
 
 from bayanihan.correlate.lure_text import compact, normalise, script_of, shingle_lengths
 from bayanihan.correlate.tables_lures import lure, lure_band
+from bayanihan.store.bulk import insert_rows
 
 if TYPE_CHECKING:
     from bayanihan.correlate.lure_embeddings import LureEmbedder
@@ -151,10 +152,7 @@ def _marker(conn: Connection) -> str | None:
 def _insert_bands(conn: Connection, rows: list[tuple[int, int]]) -> None:
     """Band rows in key order: the B-tree is then written page after page, not at random."""
     rows.sort()
-    if (m := _marker(conn)) is None:
-        conn.execute(insert(lure_band), [{"band_hash": h, "lure_id": i} for h, i in rows])
-        return
-    conn.exec_driver_sql(f"INSERT INTO lure_band (band_hash, lure_id) VALUES ({m}, {m})", rows)
+    insert_rows(conn, lure_band, ("band_hash", "lure_id"), rows)
 
 
 def _delete_bands(conn: Connection, rows: list[tuple[int, int]]) -> None:

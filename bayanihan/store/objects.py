@@ -99,11 +99,16 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion],
     base = max(now_us(), last_date_added(conn) + 1)
     rows: list[list[Any]] = []
     batch: dict[str, list[list[Any]]] = {}  # id -> rows of this batch
+    audiences: dict[tuple[str, ...], str] = {}  # audience -> its JSON, made once
     for v in versions:
         vid = v.id
         prior = existing.get(vid, ())
         mine = batch.get(vid, ())
-        audience = orjson.dumps(v.audience).decode() if v.audience is not None else None
+        audience = None
+        if v.audience is not None:  # a bundle names one audience: its JSON is made once
+            key = tuple(v.audience)
+            if (audience := audiences.get(key)) is None:
+                audience = audiences[key] = orjson.dumps(v.audience).decode()
         if v.version_us == 0:  # no version timestamp: content and distribution decide
             same = (v.body, v.author_org, v.tlp.value, audience)
             if any((r.body, r.author_org, r.tlp, r.audience) == same for r in prior) or any(
