@@ -31,7 +31,10 @@ def error_response(path: str, status: int, error: str, detail: str, fields: list
                    headers: dict[str, str] | None = None) -> Response:
     headers = dict(headers or {})
     if status == 401:
-        headers.setdefault("WWW-Authenticate", 'Bearer realm="bayanihan", Basic realm="bayanihan"')
+        # Basic only where TAXII clients need it: a browser that met Basic elsewhere would
+        # cache the credentials and send them with any cross-site form to the hub.
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="bayanihan", Basic realm="bayanihan"'
+                           if path.startswith(TAXII_PREFIX) else 'Bearer realm="bayanihan"')
     if path.startswith(TAXII_PREFIX):
         body: dict[str, object] = {"title": _TITLES.get(status, error), "description": detail,
                                    "http_status": str(status), "error_code": error}
