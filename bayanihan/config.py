@@ -66,6 +66,9 @@ class Settings:
     event_retention_days: int = _setting(
         30, "Days the event log is kept for resuming streams and webhooks."
     )
+    message_retention_days: int = _setting(
+        30, "Days raw reported messages (POST /api/v1/messages) are kept before they are purged; "
+            "their clusters, counts and links stay.")
     store_samples: bool = _setting(False, "Keep uploaded sample files, not only their hashes.")
     store_media: bool = _setting(False, "Keep uploaded media, not only its fingerprints.")
     tlsh_auto_link: int = _setting(30, "TLSH distance at or below which samples are linked as variants.")
