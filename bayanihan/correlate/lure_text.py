@@ -18,11 +18,11 @@ words and pack more meaning into each character.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from functools import cache
-from importlib import resources
+
+from bayanihan.model.skeleton import fold_table
 
 PLACEHOLDERS = ("⟨email⟩", "⟨url⟩", "⟨phone⟩", "⟨amount⟩", "⟨num⟩", "⟨name⟩")
 _PLACEHOLDER_CHARS = frozenset("⟨⟩")
@@ -73,61 +73,8 @@ _SPACE = re.compile(r"\s+")
 
 
 @cache
-def _confusable_classes() -> dict[str, str]:
-    """Character -> prototype of its TR39 confusable class (single characters only)."""
-    data = resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
-    links: dict[str, list[dict[str, str]]] = json.loads(data)
-    parent: dict[str, str] = {}
-
-    def find(c: str) -> str:
-        root = c
-        while parent.get(root, root) != root:
-            root = parent[root]
-        parent[c] = root
-        return root
-
-    for char, alikes in links.items():
-        if len(char) != 1:
-            continue
-        for alike in alikes:
-            other = alike["c"]
-            if len(other) == 1:
-                parent[find(char)] = find(other)
-    members: dict[str, list[str]] = {}
-    for c in list(parent):
-        members.setdefault(find(c), []).append(c)
-    fold: dict[str, str] = {}
-    for group in members.values():
-        stable = [
-            c for c in group if unicodedata.normalize("NFKC", c) == c and not _keep_as_is(c)
-        ]
-        if not stable:
-            continue
-        proto = min(stable, key=_prototype_rank)
-        for c in group:
-            if c != proto and not _keep_as_is(c):
-                fold[c] = proto
-    return fold
-
-
-def _keep_as_is(c: str) -> bool:
-    # Digits become placeholders later; placeholder brackets and spaces must survive.
-    return c in _PLACEHOLDER_CHARS or c.isspace() or unicodedata.category(c) == "Nd"
-
-
-def _prototype_rank(c: str) -> tuple[int, int]:
-    if "a" <= c <= "z":
-        return (0, ord(c))
-    if "A" <= c <= "Z":
-        return (1, ord(c))
-    if c.isascii():
-        return (2, ord(c))
-    return (3, ord(c))
-
-
-@cache
 def _skeleton_table() -> dict[int, str]:
-    table = {ord(c): p for c, p in _confusable_classes().items()}
+    table = fold_table(_PLACEHOLDER_CHARS)
     if any(chr(c) in "".join(PLACEHOLDERS) for c in table):  # placeholders must survive
         raise RuntimeError("confusables data folds a placeholder letter")
     return table
@@ -138,8 +85,8 @@ def skeleton(text: str) -> str:
 
     One character in, one out (case is kept where the prototype has case); digits, spaces
     and placeholders are left alone. Multi-character confusables ("rn" for "m") are not
-    folded. Classes come from the Unicode confusables data shipped by
-    ``confusable_homoglyphs``.
+    folded. The classes are :mod:`bayanihan.model.skeleton`'s (one implementation, shared
+    with domain names).
     """
     return text.translate(_skeleton_table())
 

@@ -1,72 +1,34 @@
 """Domain names: IDNA A-label, Unicode U-label, TR39 confusable skeleton, registered domain.
 
-The confusables table is Unicode's ``confusables.txt`` as shipped (as JSON) by the
-``confusable-homoglyphs`` package; nothing is fetched. That package stores the table in both
-directions, so the source -> prototype direction is recovered from it (a source character has
-exactly one entry, and precedes its prototype in the file order). The skeleton is the TR39
-``skeleton()`` (NFD, map, NFD) followed by lower-casing, repeated to a fixed point, because
-domain names compare case-insensitively (``g00gle`` -> ``gOOgle`` -> ``google``).
+The skeleton is :func:`bayanihan.model.skeleton.skeleton` (the one implementation, shared
+with the lure normaliser): non-ASCII confusables fold to their ASCII prototype, so the
+skeleton of an ASCII domain is itself and ``pаypal-verify.com`` (Cyrillic ``а``) has the
+skeleton ``paypal-verify.com``.
 
 The registered domain comes from the public suffix list bundled in ``publicsuffixlist``.
 """
 
 from __future__ import annotations
 
-import json
-import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 
 import idna
 from publicsuffixlist import PublicSuffixList
+
+from bayanihan.model.skeleton import skeleton
 
 from .observable import ObservableError
 from .refang import refang
 
 __all__ = ["DomainForms", "is_known_suffix", "normalize_domain", "registered_domain", "skeleton"]
 
-_LRM = "\u200e"
 _MAX_DOMAIN = 253
 
 
 @cache
 def _psl() -> PublicSuffixList:
     return PublicSuffixList()
-
-
-@cache
-def _prototypes() -> dict[str, str]:
-    """Map each TR39 source character to its prototype string."""
-    raw = resources.files("confusable_homoglyphs").joinpath("confusables.json").read_text("utf-8")
-    table: dict[str, list[dict[str, str]]] = json.loads(raw)
-    mapping: dict[str, str] = {}
-    prototypes: set[str] = set()
-    for key, entries in table.items():
-        char = key.replace(_LRM, "")
-        if len(char) != 1 or char in prototypes or len(entries) != 1:
-            continue
-        target = entries[0]["c"].replace(_LRM, "")
-        mapping[char] = target
-        prototypes.add(target)
-    return mapping
-
-
-def _skeleton_once(text: str) -> str:
-    table = _prototypes()
-    mapped = "".join(table.get(ch, ch) for ch in unicodedata.normalize("NFD", text))
-    return unicodedata.normalize("NFD", mapped).lower()
-
-
-def skeleton(text: str) -> str:
-    """Confusable skeleton (Unicode TR39, lower-cased): equal skeletons look alike."""
-    current = _skeleton_once(text)
-    for _ in range(4):
-        nxt = _skeleton_once(current)
-        if nxt == current:
-            break
-        current = nxt
-    return current
 
 
 @dataclass(frozen=True, slots=True)
