@@ -44,6 +44,7 @@ from bayanihan.correlate.report_links import (
 )
 from bayanihan.correlate.tables_campaigns import campaigns, linked_report, report_link
 from bayanihan.model.stix import format_ms, new_id, now_us, stable_id
+from bayanihan.model.timing import Stages
 from bayanihan.model.tlp import TLP
 from bayanihan.share.policy import Reader
 from bayanihan.store import audit
@@ -111,21 +112,27 @@ def _save_links(conn: Connection, links: Sequence[Link]) -> None:
 
 
 def correlate_report(conn: Connection, report_id: str, media: Sequence[MediaPrint] = (),
-                     rules: LinkRules | None = None, embeddings: bool = False) -> Correlation:
+                     rules: LinkRules | None = None, embeddings: bool = False,
+                     stages: Stages | None = None) -> Correlation:
     """Link a stored report to the others, update campaigns, publish, alert (one write txn).
 
     Idempotent: correlating a report again finds the same links and issues no new alert.
-    Reports without the AI-threat extension are left alone.
+    Reports without the AI-threat extension are left alone. ``stages`` collects the time
+    of the link, campaign and alert steps.
     """
     rules = rules or load_rules()
-    facts = load_report(conn, report_id)
-    if facts is None:
-        return Correlation(report_id)
-    _save_report(conn, facts)
-    links, common = gather_links(conn, facts, rules, media, embeddings=embeddings)
-    _save_links(conn, links)
-    done = recluster(conn, [report_id], rules)
-    issued = alerts.issue_alerts(conn, list(done.changed), rules, trigger=report_id)
+    stages = stages if stages is not None else Stages()
+    with stages.stage("link"):
+        facts = load_report(conn, report_id)
+        if facts is None:
+            return Correlation(report_id)
+        _save_report(conn, facts)
+        links, common = gather_links(conn, facts, rules, media, embeddings=embeddings)
+        _save_links(conn, links)
+    with stages.stage("campaign"):
+        done = recluster(conn, [report_id], rules)
+    with stages.stage("alert"):
+        issued = alerts.issue_alerts(conn, list(done.changed), rules, trigger=report_id)
     campaign_id = conn.execute(select(linked_report.c.campaign_id).where(
         linked_report.c.report_id == report_id)).scalar()
     audit.record(conn, audit.Actor.console(), "campaign.correlate",

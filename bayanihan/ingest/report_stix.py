@@ -28,12 +28,12 @@ from typing import Any
 from bayanihan.ingest.observables import Observable, extract
 from bayanihan.ingest.observables.language import identify_language
 from bayanihan.ingest.observables.stix import stix_object, stix_pattern
-from bayanihan.ingest.reports import Report
+from bayanihan.ingest.reports import MAX_OBSERVABLES, Report
 from bayanihan.ingest.uploads import Upload, file_objects
 from bayanihan.model.extension import with_ai_properties
 from bayanihan.model.stix import format_ms, new_id, now_us
 
-__all__ = ["Built", "TypedObservable", "build", "lure_fingerprint", "observables_of"]
+__all__ = ["Built", "TooManyObservables", "TypedObservable", "build", "lure_fingerprint", "observables_of"]
 
 _SPACE = re.compile(r"\s+")
 _INDICATOR_NAMES = {
@@ -63,6 +63,17 @@ class Built:
     observables: list[TypedObservable] = field(default_factory=list)
 
 
+class TooManyObservables(ValueError):
+    """A report carrying more than :data:`MAX_OBSERVABLES` observables (refused whole)."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        super().__init__(
+            f"a report carries at most {MAX_OBSERVABLES} observables; this one has more "
+            "(counting those in its lures). Send large indicator lists as a STIX bundle to "
+            "bulk ingest, POST /api/v1/objects")
+
+
 def lure_fingerprint(text: str) -> str:
     """SHA-256 of the NFKC, case-folded, whitespace-collapsed text (``sha256-nfkc``)."""
     norm = _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
@@ -83,6 +94,9 @@ def observables_of(report: Report, country: str | None, *, lures: bool = True,
             if obs.key not in seen:
                 seen.add(obs.key)
                 out.append(TypedObservable(obs, where))
+                if len(out) > MAX_OBSERVABLES:
+                    raise TooManyObservables("observables" if where.startswith("observables")
+                                             else where)
     return out
 
 
@@ -175,6 +189,8 @@ def build(report: Report, *, author: str, country: str | None,
     found = observables_of(report, country) if extract_text else []
     keys = {t.observable.key for t in found}
     found += [t for t in extra if t.observable.key not in keys]
+    if len(found) > MAX_OBSERVABLES:
+        raise TooManyObservables(found[MAX_OBSERVABLES].source)
     scos: dict[str, dict[str, Any]] = {}
     for typed in found:
         sco = stix_object(typed.observable)

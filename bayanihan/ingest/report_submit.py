@@ -1,8 +1,9 @@
-"""Storing a report: techniques resolved, STIX built, everything in one ingest, then indexed.
+"""Storing a report: techniques resolved, STIX built and validated, everything in one ingest.
 
 The report's objects go to the hub in ONE :meth:`Hub.ingest_objects` call (one
 transaction). They are validated first, so a report is stored wholly or not at all: any
-problem is an error naming the report field, and nothing is written.
+problem is an error naming the report field, and nothing is written. Indexing, linking,
+campaigns and alerts follow in :mod:`bayanihan.pipeline` (this layer does not link).
 """
 
 from __future__ import annotations
@@ -19,17 +20,17 @@ from sqlalchemy import ColumnElement, Connection, select
 from bayanihan.errors import InvalidInput
 from bayanihan.ingest.bundles import Submitter, check_objects
 from bayanihan.ingest.observables.stix import extension_definitions
-from bayanihan.ingest.report_stix import TypedObservable, build
+from bayanihan.ingest.report_stix import Built, TooManyObservables, TypedObservable, build
 from bayanihan.ingest.reports import Report
 from bayanihan.ingest.uploads import Upload
 from bayanihan.model import extension
 from bayanihan.model.atlas import external_ids
 from bayanihan.model.members import is_member_state
+from bayanihan.model.timing import Stages
 from bayanihan.model.tlp import TLP
 from bayanihan.store import audit
 from bayanihan.store import organisations as orgs
 from bayanihan.store.objects import Outcome, store_hub_object
-from bayanihan.store.reports import index_pending
 from bayanihan.store.schema import stix_objects
 
 if TYPE_CHECKING:
@@ -118,13 +119,42 @@ async def submit_report(hub: Hub, report: Report, submitter: Submitter,
                         readable: ColumnElement[bool], *,
                         uploads: Sequence[Upload] = (), extra: Sequence[TypedObservable] = (),
                         field_of: dict[str, str] | None = None, extract_text: bool = True,
-                        ) -> Submitted:
+                        stages: Stages | None = None) -> Submitted:
     """Store ``report`` (and its uploads) as STIX; InvalidInput naming the field, nothing stored.
 
     ``readable`` is the submitter's access-policy condition: techniques are looked up
     among the attack-patterns it may see.
     ``field_of`` maps an observable's source to the input field to name in errors (MISP).
+    ``stages`` collects the time of the build, validate and store steps.
+    Call it through :func:`bayanihan.pipeline.submit`, which also indexes and links.
     """
+    stages = stages if stages is not None else Stages()
+    with stages.stage("build"):
+        built = await _build(hub, report, submitter, readable, uploads, extra, extract_text)
+    all_ids = [o["id"] for o in built.objects]
+    with stages.stage("validate"):
+        results, _good = await anyio.to_thread.run_sync(check_objects, built.objects, submitter)
+    bad = [(r, e) for r in results for e in r.errors]
+    if bad:
+        sources = _sources(built, field_of or {})
+        fields = [sources.get(r.id or "", "body") for r, _ in bad]
+        detail = "; ".join(f"{sources.get(r.id or '', r.id)}: {e.reason}" for r, e in bad[:5])
+        raise InvalidInput(f"the report cannot be stored as valid STIX: {detail}",
+                           list(dict.fromkeys(fields)))
+    with stages.stage("store"):
+        result = await hub.ingest_objects(built.objects, submitter, report.audience,
+                                          atomic=True, known={})  # checked just above
+    if result.rejected:  # atomic: nothing of the report was stored
+        first = [(r, e) for r in result.results for e in r.errors if "same bundle" not in e.reason]
+        fields = list(dict.fromkeys(e.field for _, e in first))
+        raise InvalidInput("; ".join(e.reason for _, e in first[:5]), fields)
+    return Submitted(built.report_id, all_ids, len(result.stored),
+                     built.languages, built.observables)
+
+
+async def _build(hub: Hub, report: Report, submitter: Submitter,
+                 readable: ColumnElement[bool], uploads: Sequence[Upload],
+                 extra: Sequence[TypedObservable], extract_text: bool) -> Built:
     await ensure_published(hub)
     wanted = report.ai_involvement.techniques
     techniques = await hub.db.read(find_techniques, wanted, readable) if wanted else {}
@@ -135,31 +165,14 @@ async def submit_report(hub: Hub, report: Report, submitter: Submitter,
                            "that id is stored (the operator loads them with `bayanihan ingest`)",
                            [f"ai_involvement.techniques[{i}]" for i in missing])
     try:
-        built = await anyio.to_thread.run_sync(lambda: build(
+        return await anyio.to_thread.run_sync(lambda: build(
             report, author=submitter.identity_id, country=_country(report, submitter),
             techniques=techniques, uploads=uploads, extra=extra,
             extract_text=extract_text))
+    except TooManyObservables as exc:
+        raise InvalidInput(f"{exc.field}: {exc}", [exc.field]) from None
     except ValueError as exc:  # an observable the STIX model cannot hold
         raise InvalidInput(f"observables: {exc}", ["observables"]) from None
-    all_ids = [o["id"] for o in built.objects]
-    results, _good = await anyio.to_thread.run_sync(check_objects, built.objects, submitter)
-    bad = [(r, e) for r in results for e in r.errors]
-    if bad:
-        sources = _sources(built, field_of or {})
-        fields = [sources.get(r.id or "", "body") for r, _ in bad]
-        detail = "; ".join(f"{sources.get(r.id or '', r.id)}: {e.reason}" for r, e in bad[:5])
-        raise InvalidInput(f"the report cannot be stored as valid STIX: {detail}",
-                           list(dict.fromkeys(fields)))
-    result = await hub.ingest_objects(built.objects, submitter, report.audience, atomic=True)
-    if result.rejected:  # atomic: nothing of the report was stored
-        first = [(r, e) for r in result.results for e in r.errors if "same bundle" not in e.reason]
-        fields = list(dict.fromkeys(e.field for _, e in first))
-        raise InvalidInput("; ".join(e.reason for _, e in first[:5]), fields)
-    await hub.db.write(index_pending)
-    from bayanihan.correlate.campaigns import link_report  # linking (issue 6)
-    await link_report(hub, built.report_id, uploads)
-    return Submitted(built.report_id, all_ids, len(result.stored),
-                     built.languages, built.observables)
 
 
 def _sources(built: Any, field_of: dict[str, str]) -> dict[str, str]:

@@ -30,6 +30,7 @@ from bayanihan.model.tlp import TLP
 
 __all__ = [
     "CHANNELS",
+    "MAX_OBSERVABLES",
     "VECTORS",
     "AiInvolvement",
     "Report",
@@ -43,6 +44,9 @@ CHANNELS = ("email", "sms", "voice", "chat", "social")
 MAX_LURES = 50
 MAX_LURE_CHARS = 10_000
 MAX_TEXT_CHARS = 100_000
+#: Observables one report may carry (found in its lures and observables text, or given
+#: typed): larger lists go to bulk STIX ingest, ``POST /api/v1/objects`` (issue 12).
+MAX_OBSERVABLES = 1_000
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
 Short = Annotated[str, Field(min_length=1, max_length=300)]
@@ -131,7 +135,8 @@ class Report(BaseModel):
     ai_involvement: AiInvolvement = Field(default_factory=AiInvolvement)
     lures: list[Annotated[str, Field(min_length=1, max_length=MAX_LURE_CHARS)]] = Field(
         default_factory=list, max_length=MAX_LURES)
-    observables: str | list[Annotated[str, Field(max_length=MAX_LURE_CHARS)]] = ""
+    observables: str | list[Annotated[str, Field(max_length=MAX_LURE_CHARS)]] = Field(
+        default="", max_length=MAX_TEXT_CHARS)
     countries: list[str] = Field(default_factory=list, max_length=250)
     sectors: list[str] = Field(default_factory=list, max_length=40)
     languages: list[str] = Field(default_factory=list, max_length=40)
