@@ -13,7 +13,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from bayanihan.api.auth import admin, hub_of, member, writer
+from bayanihan.api.access import WRITE_OWN, allow
+from bayanihan.api.auth import hub_of
 from bayanihan.api.responses import json_response
 from bayanihan.errors import Forbidden, InvalidInput
 from bayanihan.hub import Caller
@@ -43,17 +44,16 @@ _BODY = {"requestBody": {"required": True, "content": {
 
 #: Who may forward messages: a member's line (member, or the hub operator for itself) and the
 #: member's downstream organisations (banks, telcos), whose messages join the member's lures.
-FORWARDER_KINDS = (OrgKind.MEMBER, OrgKind.DOWNSTREAM, OrgKind.HUB)
-
-
-async def forwarder(request: Request) -> Caller:
-    found = await member(request)
-    if found.role is None or found.role.value not in ("analyst", "admin"):
-        raise Forbidden("this key may only read (role reader)", ["Authorization"])
-    if found.reader.kind not in FORWARDER_KINDS or found.submitter is None:
-        raise Forbidden("only members and their downstream organisations forward messages",
-                        ["Authorization"])
-    return found
+FORWARD = allow(("analyst", "admin"), kinds=(OrgKind.MEMBER, OrgKind.DOWNSTREAM, OrgKind.HUB),
+                reads="own")
+#: Reading the caller's member's clusters, drafts and settings.
+OWN_MEMBER = allow(("reader", "analyst", "admin"), reads="own")
+#: Publishing the member's drafts (the one rule for writing reports).
+PUBLISH = WRITE_OWN
+#: Setting the member's thresholds: an admin key of the member (or the hub operator).
+SET = allow(("admin",), kinds=(OrgKind.MEMBER, OrgKind.HUB), reads="own")
+#: Purging raw messages now: the hub operator.
+PURGE = allow(("admin",), kinds=(OrgKind.HUB,), reads="admin")
 
 
 def _member(who: Caller, asked: str | None) -> str:
@@ -67,7 +67,7 @@ def _member(who: Caller, asked: str | None) -> str:
 
 @router.post("/messages", summary="Forward a batch of reported messages (≤ 10,000)",
              openapi_extra=_BODY)
-async def post_messages(request: Request, who: Annotated[Caller, Depends(forwarder)]) -> Response:
+async def post_messages(request: Request, who: Annotated[Caller, Depends(FORWARD)]) -> Response:
     """Stored, folded into lures and linked in one transaction; 200 with a summary."""
     result = await service(hub_of(request)).submit(who, await request.body())
     return json_response(result.as_dict())
@@ -75,7 +75,7 @@ async def post_messages(request: Request, who: Annotated[Caller, Depends(forward
 
 @router.get("/messages/clusters", summary="Your clusters of reported messages")
 async def get_clusters(
-    request: Request, who: Annotated[Caller, Depends(member)],
+    request: Request, who: Annotated[Caller, Depends(OWN_MEMBER)],
     min_count: Annotated[int, Query(ge=1)] = 1,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before: Annotated[int | None, Query(description="Paging cursor from `next`.")] = None,
@@ -89,7 +89,7 @@ async def get_clusters(
 
 
 @router.get("/messages/drafts", summary="Reports drafted from your clusters")
-async def get_drafts(request: Request, who: Annotated[Caller, Depends(member)],
+async def get_drafts(request: Request, who: Annotated[Caller, Depends(OWN_MEMBER)],
                      status: Annotated[str | None, Query(pattern="^(draft|queued|published)$")]
                      = None,
                      member_code: Annotated[str | None, Query(alias="member")] = None) -> Response:
@@ -101,13 +101,13 @@ async def get_drafts(request: Request, who: Annotated[Caller, Depends(member)],
 @router.post("/messages/drafts/{draft_id}/publish", summary="Publish a drafted report",
              status_code=201)
 async def publish_draft(draft_id: int, request: Request,
-                        who: Annotated[Caller, Depends(writer)]) -> Response:
+                        who: Annotated[Caller, Depends(PUBLISH)]) -> Response:
     report_id = await drafts.publish(hub_of(request), draft_id, member_of(who))
     return json_response({"draft": draft_id, "report": report_id}, 201)
 
 
 @router.get("/messages/settings", summary="Your intake thresholds and publishing choice")
-async def get_settings(request: Request, who: Annotated[Caller, Depends(member)],
+async def get_settings(request: Request, who: Annotated[Caller, Depends(OWN_MEMBER)],
                        member_code: Annotated[str | None, Query(alias="member")] = None
                        ) -> Response:
     code = _member(who, member_code)
@@ -116,7 +116,7 @@ async def get_settings(request: Request, who: Annotated[Caller, Depends(member)]
 
 
 @router.put("/messages/settings", summary="Set intake thresholds (admin key)")
-async def put_settings(request: Request, who: Annotated[Caller, Depends(admin)],
+async def put_settings(request: Request, who: Annotated[Caller, Depends(SET)],
                        member_code: Annotated[str | None, Query(alias="member")] = None
                        ) -> Response:
     code = _member(who, member_code)
@@ -132,8 +132,6 @@ async def put_settings(request: Request, who: Annotated[Caller, Depends(admin)],
 
 
 @router.post("/admin/messages/purge", summary="Purge raw messages past their retention now")
-async def purge_now(request: Request, who: Annotated[Caller, Depends(admin)]) -> Response:
-    if who.reader.kind is not OrgKind.HUB:
-        raise Forbidden("only the hub operator purges", ["Authorization"])
+async def purge_now(request: Request, who: Annotated[Caller, Depends(PURGE)]) -> Response:
     gone = await service(hub_of(request)).purge()
     return json_response({"purged": gone})

@@ -81,11 +81,11 @@ def _done(conn: Connection, draft_id: int, report_id: str) -> None:
 
 async def publish(hub: Hub, draft_id: int, member: str | None = None) -> str:
     """Publish a draft through the report path; returns the new report's id."""
-    from bayanihan.ingest.report_submit import submit_report  # the report path (issue 12: pipeline)
+    from bayanihan import pipeline  # the report path: store, index, link, campaign, alert
 
     text, submitter, reader = await hub.db.read(_take, draft_id, member)
-    done = await submit_report(hub, parse_report(orjson.loads(text)), submitter,
-                               visible(reader))
+    done, _ = await pipeline.submit(hub, parse_report(orjson.loads(text)), submitter,
+                                    visible(reader))
     await hub.db.write(_done, draft_id, done.report_id)
     return done.report_id
 
