@@ -23,7 +23,9 @@ from bayanihan.correlate.campaign_graph import (
     Member,
     PairState,
     member_rows,
+    operator_reader,
     pair_states,
+    reader_view,
     readers,
     view_of,
 )
@@ -94,7 +96,9 @@ def _indicators(conn: Connection, reader: Reader, report_ids: list[str]) -> list
 
 def _body(name: str, campaign_id: str, org: str, view: list[Member],
           spread: dict[str, Member], new: list[str], trigger: Member, indicators: list[str],
-          identity: str) -> dict[str, Any]:
+          identity: str, named: set[str]) -> dict[str, Any]:
+    """The alert; it names only the reports in ``named`` (those the hub operator may read
+    too, as the operator reads whatever the hub authors)."""
     stamp = format_ms(now_us())
     vectors = Counter(m.vector for m in view)
     languages = sorted({x for m in view for x in m.languages})
@@ -111,17 +115,26 @@ def _body(name: str, campaign_id: str, org: str, view: list[Member],
                        f"{', '.join(languages) or 'unknown'}. {len(indicators)} indicator(s) "
                        "to block are referenced.",
         "published": stamp, "report_types": ["campaign", "indicator"], "labels": [ALERT_LABEL],
-        "object_refs": [campaign_id, *sorted(m.report_id for m in view), *indicators],
+        "object_refs": [campaign_id, *sorted(m.report_id for m in view if m.report_id in named),
+                        *indicators],
         "object_marking_refs": [TLP.AMBER_STRICT.marking_id],
         "x_bayanihan_alert": {
             "campaign_ref": campaign_id, "recipient": org, "new_countries": new,
-            "countries_hit": [{"country": c, "first_seen": format_ms(spread[c].first_us),
-                               "report_ref": spread[c].report_id} for c in hit],
-            "first_report_ref": min(view, key=lambda m: (m.first_us, m.report_id)).report_id,
-            "trigger_report_ref": trigger.report_id, "indicator_count": len(indicators),
+            "countries_hit": [_ref({"country": c, "first_seen": format_ms(spread[c].first_us)},
+                                   "report_ref", spread[c].report_id, named) for c in hit],
+            "indicator_count": len(indicators),
             "vector": vectors.most_common(1)[0][0], "languages": languages},
     }
+    first = min(view, key=lambda m: (m.first_us, m.report_id)).report_id
+    _ref(obj["x_bayanihan_alert"], "first_report_ref", first, named)
+    _ref(obj["x_bayanihan_alert"], "trigger_report_ref", trigger.report_id, named)
     return obj
+
+
+def _ref(into: dict[str, Any], key: str, report_id: str, named: set[str]) -> dict[str, Any]:
+    if report_id in named:
+        into[key] = report_id
+    return into
 
 
 def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules,
@@ -132,12 +145,15 @@ def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules
         return issued
     everyone = [r for r in readers(conn) if r.kind is OrgKind.MEMBER]
     identity = orgs.require(conn, orgs.HUB_CODE).identity_id
+    operator = operator_reader(conn)
     for row in conn.execute(select(campaigns.c.id, campaigns.c.name).where(
             campaigns.c.id.in_(sorted(campaign_ids)), campaigns.c.state == "active")).all():
         members = member_rows(conn, campaign_ids=[row.id])
+        states = pair_states(conn, [m.report_id for m in members], rules, within=True)
+        named = {m.report_id for m in view_of(operator, members)}
         for reader in everyone:
             org = str(reader.org)
-            view = view_of(reader, members)
+            view = reader_view(reader, members, states)
             spread = _spread(view)
             if len(view) < 2 or len(spread) < 2 or org in spread:
                 continue
@@ -148,11 +164,12 @@ def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules
             pick = [m for m in bringers if m.report_id == trigger]
             cause = pick[0] if pick else max(bringers, key=lambda m: (m.first_us, m.report_id))
             indicators = _indicators(conn, reader, [m.report_id for m in view])
-            body = _body(row.name, row.id, org, view, spread, new, cause, indicators, identity)
+            body = _body(row.name, row.id, org, view, spread, new, cause, indicators, identity,
+                         named)
             store_versions(conn, [NewVersion(body, author_org=orgs.HUB_CODE,
                                              tlp=TLP.AMBER_STRICT, audience=[org])])
             at = now_us()
-            first = body["x_bayanihan_alert"]["first_report_ref"]
+            first = min(view, key=lambda m: (m.first_us, m.report_id)).report_id
             conn.execute(insert(regional_alert).values(
                 alert_id=body["id"], campaign_id=row.id, recipient=org,
                 countries=orjson.dumps(sorted(spread)).decode(), first_report=first,
@@ -164,8 +181,8 @@ def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules
                 "payload": {"id": body["id"], "campaign": row.id, "vector": props["vector"],
                             "countries": sorted(spread), "new_countries": new,
                             "languages": props.get("languages", []),
-                            "confidence": view_confidence(conn, [m.report_id for m in view],
-                                                          rules),
+                            "confidence": confidence_of(states,
+                                                        [m.report_id for m in view]),
                             "indicators": len(indicators)}}])
             issued.append(body["id"])
     return issued

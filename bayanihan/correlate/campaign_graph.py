@@ -4,9 +4,12 @@ A pair of reports is *linked* when the kinds of evidence between them reach the 
 ``link_at`` (or an analyst confirmed it) and no analyst rejected it. Campaigns are the
 connected components of linked pairs with two reports or more.
 
-What a reader sees of a campaign is its *view*: the campaign's reports it may see under the
-access policy. Everything derived (countries, languages, confidence, links) is computed from
-a view, never from the whole campaign.
+What a reader sees of a campaign is its *view*: the largest connected piece of the
+campaign's reports it may see under the access policy, joined only by links between reports
+it may see (:func:`reader_view`). A report the reader may not see never joins two it may
+see (TH's RED report linking TH's and PH's GREEN ones is not a campaign for SG). Everything
+derived (countries, languages, confidence, links, alerts) is computed from a view, never
+from the whole campaign.
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ __all__ = [
     "components",
     "marking_for",
     "member_rows",
+    "operator_reader",
     "pair_states",
+    "pieces",
+    "reader_view",
     "readers",
     "view_of",
     "viewers",
@@ -168,6 +174,13 @@ def readers(conn: Connection) -> list[Reader]:
             for o in every if o.kind is not OrgKind.HUB]
 
 
+def operator_reader(conn: Connection) -> Reader:
+    """The hub operator as a reader of reports (it authors campaigns, relationships and
+    alerts, so it reads them all: they may name only reports it may read)."""
+    hub = orgs.require(conn, orgs.HUB_CODE)
+    return Reader(org=hub.code, kind=hub.kind)
+
+
 def view_of(reader: Reader, members: Iterable[Member]) -> list[Member]:
     """The members ``reader`` may see."""
     return [m for m in members if may_see(reader, m.tlp, m.author_org, m.audience)]
@@ -186,14 +199,46 @@ def marking_for(allowed: set[str], everyone: list[Reader], public: bool,
     return TLP.AMBER_STRICT, sorted(allowed)
 
 
-def viewers(members: list[Member], everyone: list[Reader], minimum: int = 2,
-                   ) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
-    """org -> ids of the members it may see (only orgs seeing at least ``minimum``), and the
-    ids the public may see."""
+def pieces(members: list[Member], states: dict[tuple[str, str], PairState],
+           ) -> list[list[Member]]:
+    """``members`` split into the pieces linked pairs among them join, largest first (ties:
+    the earliest report first)."""
+    by_id = {m.report_id: m for m in members}
+    parent = {r: r for r in by_id}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (a, b), st in states.items():
+        if st.state == "linked" and a in by_id and b in by_id:
+            parent[root(a)] = root(b)
+    groups: dict[str, list[Member]] = defaultdict(list)
+    for rid, m in by_id.items():
+        groups[root(rid)].append(m)
+    return sorted(groups.values(), key=lambda g: (
+        -len(g), min((m.first_us, m.report_id) for m in g)))
+
+
+def reader_view(reader: Reader, members: list[Member],
+                states: dict[tuple[str, str], PairState]) -> list[Member]:
+    """What ``reader`` sees of a campaign: the largest piece of the members it may see,
+    joined by links between them only ([] when that piece has fewer than two reports)."""
+    found = pieces(view_of(reader, members), states)
+    return found[0] if found and len(found[0]) >= 2 else []
+
+
+def viewers(members: list[Member], everyone: list[Reader],
+            states: dict[tuple[str, str], PairState], minimum: int = 2,
+            ) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """org -> ids of its view of the members (only orgs seeing at least ``minimum``), and
+    the public's view (:func:`reader_view`)."""
     views = {}
     for reader in everyone:
-        seen = frozenset(m.report_id for m in view_of(reader, members))
+        seen = frozenset(m.report_id for m in reader_view(reader, members, states))
         if len(seen) >= minimum:
             views[str(reader.org)] = seen
-    return views, frozenset(m.report_id for m in view_of(PUBLIC, members))
+    return views, frozenset(m.report_id for m in reader_view(PUBLIC, members, states))
 

@@ -16,8 +16,14 @@ import orjson
 from sqlalchemy import Connection, select
 
 from bayanihan.correlate.alerts import confidence_of
-from bayanihan.correlate.campaign_graph import Member, PairState, member_rows, pair_states
-from bayanihan.correlate.links import LinkRules
+from bayanihan.correlate.campaign_graph import (
+    Member,
+    PairState,
+    member_rows,
+    pair_states,
+    pieces,
+)
+from bayanihan.correlate.links import LinkRules, load_rules
 from bayanihan.correlate.tables_campaigns import campaigns, regional_alert, report_link
 from bayanihan.model.stix import format_ms
 from bayanihan.share.policy import Reader, visible
@@ -36,8 +42,10 @@ class CampaignFilter:
 
 
 def visible_members(conn: Connection, reader: Reader, campaign_ids: list[str] | None = None,
-                    ) -> dict[str, list[Member]]:
-    """campaign id -> the reports of it the reader may see (campaigns with two or more)."""
+                    rules: LinkRules | None = None) -> dict[str, list[Member]]:
+    """campaign id -> the reader's view of it (campaigns where that is two reports or more):
+    the largest piece of the reports it may see that links between them join — a report it
+    may not see never bridges two it may (``campaign_graph.reader_view``)."""
     cond = visible(reader)
     if campaign_ids is None:
         active = select(campaigns.c.id).where(campaigns.c.state == "active")
@@ -48,7 +56,11 @@ def visible_members(conn: Connection, reader: Reader, campaign_ids: list[str] | 
     for m in rows:
         if m.campaign_id:
             out[m.campaign_id].append(m)
-    return {cid: ms for cid, ms in out.items() if len(ms) >= 2}
+    out = {cid: ms for cid, ms in out.items() if len(ms) >= 2}
+    states = pair_states(conn, [m.report_id for ms in out.values() for m in ms],
+                         rules or load_rules(), within=True)
+    views = {cid: pieces(ms, states)[0] for cid, ms in out.items()}
+    return {cid: ms for cid, ms in views.items() if len(ms) >= 2}
 
 
 def _summary(row: Any, view: list[Member], states: dict[tuple[str, str], PairState],
@@ -83,7 +95,7 @@ def _matches(summary: dict[str, Any], view: list[Member], f: CampaignFilter) -> 
 def list_campaigns(conn: Connection, reader: Reader, f: CampaignFilter, rules: LinkRules,
                    ) -> list[dict[str, Any]]:
     """Campaigns the reader may see, most recently active first."""
-    views = visible_members(conn, reader)
+    views = visible_members(conn, reader, rules=rules)
     if not views:
         return []
     rows = conn.execute(select(campaigns).where(campaigns.c.id.in_(sorted(views)))).all()
@@ -109,7 +121,7 @@ def campaign_detail(conn: Connection, reader: Reader, campaign_id: str, rules: L
     if row.state == "merged" and row.merged_into:
         target = campaign_detail(conn, reader, row.merged_into, rules)
         return None if target is None else {**target, "merged_from": campaign_id}
-    view = visible_members(conn, reader, [campaign_id]).get(campaign_id)
+    view = visible_members(conn, reader, [campaign_id], rules).get(campaign_id)
     if not view or row.state != "active":
         return None
     ids = [m.report_id for m in view]

@@ -30,7 +30,10 @@ from bayanihan.correlate.campaign_graph import (
     components,
     marking_for,
     member_rows,
+    operator_reader,
+    pair_states,
     readers,
+    view_of,
     viewers,
 )
 from bayanihan.correlate.links import Link, LinkRules, load_rules
@@ -202,7 +205,7 @@ def recluster(conn: Connection, seeds: Sequence[str], rules: LinkRules,
         conn.execute(update(campaigns).where(campaigns.c.id == cid).values(
             state="merged" if merged else "dissolved", merged_into=merged, updated_us=at))
     for cid, (added, removed) in out.changed.items():
-        publish(conn, cid, removed, announce=rules if added else None)
+        publish(conn, cid, removed, rules=rules, announce=bool(added))
     return out
 
 
@@ -252,14 +255,21 @@ def relationship_id(campaign_id: str, report_id: str) -> str:
 
 
 def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),  # type: ignore[assignment]
-            *, announce: LinkRules | None = None) -> None:
-    """Store the campaign and its relationships as they now are; with ``announce`` (the
-    rules, for the confidence), announce the campaign's new shape on the stream."""
+            *, rules: LinkRules, announce: bool = False) -> None:
+    """Store the campaign and its relationships as they now are; with ``announce``,
+    announce the campaign's new shape on the stream.
+
+    Everything the hub authors is readable by hub-operator keys (they read by authorship),
+    so a relationship is published only for a report the operator may read too: a RED or
+    AMBER+STRICT report's membership is shown to its readers by the API, never as STIX.
+    """
     identity = hub_identity(conn)
     row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
     everyone = readers(conn)
     members = member_rows(conn, campaign_ids=[campaign_id]) if row.state == "active" else []
-    views, public_view = viewers(members, everyone)
+    states = pair_states(conn, [m.report_id for m in members], rules, within=True)
+    views, public_view = viewers(members, everyone, states)
+    operator = operator_reader(conn)
     public = len(public_view) >= 2
     mark = marking_for(set(views), everyone, public)
     if mark is not None:
@@ -273,6 +283,8 @@ def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),
         rid = relationship_id(campaign_id, m.report_id)
         allowed = {org for org, seen in views.items() if m.report_id in seen}
         rel_mark = marking_for(allowed, everyone, public and m.report_id in public_view)
+        if not view_of(operator, [m]):
+            rel_mark = None
         if rel_mark is None:
             _revoke(conn, rid, identity)
             continue
@@ -282,8 +294,8 @@ def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),
                rel_mark, identity)
     for report in removed:
         _revoke(conn, relationship_id(campaign_id, report), identity)
-    if announce is not None and members:
-        _announce(conn, campaign_id, members, views, public_view, everyone, announce)
+    if announce and members:
+        _announce(conn, campaign_id, members, views, public_view, everyone, rules)
 
 
 def _announce(conn: Connection, campaign_id: str, members: list[Any],

@@ -153,3 +153,73 @@ def test_every_read_path_returns_exactly_what_the_policy_allows(
         seen = READ_PATHS[path](client, ids)
         expected = {case for case in CASES if EXPECTED[(case, reader)]}
         assert seen == expected, f"{reader} via {path}"
+
+
+# -- campaigns and alerts: a report a reader may not see never bridges two it may ---------
+
+#: bridge case -> (TLP of the bridging report B, its audience)
+BRIDGES = {"red-bridge": (TLP.RED, ["VN"]), "amber-strict-bridge": (TLP.AMBER_STRICT, ["VN"])}
+#: reader -> (reports it sees joined as one campaign, alerted)
+BRIDGE_EXPECTED = {
+    "SG": (set(), False),  # sees A and C only: no link between them it may see
+    "PH": (set(), False),  # author of C, sees A: the same
+    "TH": ({"A", "B", "C"}, False),  # author of A and B, hit already
+    "VN": ({"A", "B", "C"}, True),  # in B's audience: sees the whole campaign, alerted
+    "HUB": (set(), False),  # hub operator: B is not for it either
+}
+
+
+def _phishing(title: str, urls: list[str], tlp: TLP, audience: list[str] | None = None,
+              ) -> dict[str, object]:
+    report: dict[str, object] = {
+        "vector": "phishing", "channel": "sms", "title": title, "tlp": tlp.value,
+        "observables": "\n".join(urls), "ai_involvement": {"assessment": "suspected"}}
+    if audience is not None:
+        report["audience"] = audience
+    return report
+
+
+@pytest.mark.parametrize("bridge", list(BRIDGES))
+def test_a_hidden_report_never_bridges_two_visible_ones(
+        make_hub: Callable[..., RunningHub], bridge: str) -> None:
+    """TH posts A (GREEN, URL x); TH posts B (hidden: to VN only, x and y); PH posts C
+    (GREEN, y). Only readers of B see one campaign; nobody else is alerted, and nothing the
+    hub authors (campaign, relationships, alerts) names B to a reader of it who may not
+    read B — the hub operator included."""
+    hub = make_hub()
+    x, y = "https://parcel-th.example/track/91", "https://parcel-ph.example/pay/17"
+    th, ph = hub.client("TH"), hub.client("PH")
+    tlp, audience = BRIDGES[bridge]
+    ids = {}
+    for name, client, report in (
+            ("A", th, _phishing("Parcel fee SMS (A)", [x], TLP.GREEN)),
+            ("B", th, _phishing("Parcel fee SMS (B)", [x, y], tlp, audience)),
+            ("C", ph, _phishing("Parcel fee SMS (C)", [y], TLP.GREEN))):
+        r = client.post("/api/v1/reports", json=report)
+        assert r.status_code == 201, r.text
+        ids[r.json()["id"]] = name
+    for org, (joined, alerted) in BRIDGE_EXPECTED.items():
+        client = hub.client(org, "admin" if org == "HUB" else "reader")
+        found = client.get("/api/v1/campaigns").json()["campaigns"]
+        seen = [{ids[rep["id"]] for rep in client.get(f"/api/v1/campaigns/{c['id']}").json()
+                 ["report_list"]} for c in found]
+        assert seen == ([joined] if joined else []), org
+        if org != "HUB":
+            got = client.get("/api/v1/alerts").json()["alerts"]
+            assert bool(got) is alerted, org
+    # Everything hub-authored the operator can read, read object by object: never B.
+    b_id = next(i for i, n in ids.items() if n == "B")
+    operator = hub.client("HUB", "admin")
+    stream = operator.get("/api/v1/stream", params={"after": 0, "follow": "false"})
+    assert b_id not in stream.text
+    hub_made = [line for line in stream.text.splitlines() if '"HUB"' in line]
+    assert hub_made  # the campaign's own objects are there
+    for object_id in {i for line in hub_made for i in _ids_in(line)}:
+        r = operator.get(f"/api/v1/objects/{object_id}")
+        assert b_id not in r.text, object_id
+
+
+def _ids_in(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"(?:campaign|relationship|report)--[0-9a-f-]{36}", text))
