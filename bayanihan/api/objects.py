@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -61,6 +61,16 @@ async def get_object(object_id: str, request: Request,
     if not rows:
         raise NotFound(f"no object {object_id} that you may see", ["id"])
     return json_response({"id": object_id, "versions": [
-        {"version": r.version, "date_added": r.date_added, "tlp": r.tlp, "object": r.body}
+        {"version": r.version, "date_added": r.date_added, "tlp": r.tlp,
+         "submitted_by": _submitted_by(r, who), "object": r.body}
         for r in rows
     ]}, raw_keys=("object",))
+
+
+def _submitted_by(row: Any, who: Caller) -> dict[str, Any]:
+    """Who submitted a version (provenance, beside the object, never inside it); the key
+    is shown to its own organisation only."""
+    out: dict[str, Any] = {"org": row.author_org}
+    if row.submitted_key and who.reader.org == row.author_org:
+        out["key"] = row.submitted_key
+    return out

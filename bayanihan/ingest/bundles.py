@@ -14,8 +14,9 @@ import orjson
 from sqlalchemy import Connection, select
 
 from bayanihan.errors import InvalidInput, TooLarge
+from bayanihan.ingest.held import hold, release_held
 from bayanihan.model.members import OrgKind
-from bayanihan.model.stix import is_sco
+from bayanihan.model.stix20 import is_stix20, upgrade
 from bayanihan.model.tlp import LEVEL_BY_MARKING, TLP, is_tlp_marking
 from bayanihan.model.validation import validate
 from bayanihan.store import audit
@@ -51,14 +52,20 @@ class Submitter:
 class ObjectResult:
     index: int
     id: str | None
-    status: str  # accepted | duplicate | rejected
+    status: str  # accepted | duplicate | held | rejected
     version: str | None = None
     errors: list[FieldError] = field(default_factory=list)
+    upgraded_from: str | None = None  # "2.0" when a STIX 2.0 object was upgraded to 2.1
+    note: str | None = None  # why an object is held
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"index": self.index, "id": self.id, "status": self.status}
         if self.version:
             out["version"] = self.version
+        if self.upgraded_from:
+            out["upgraded_from"] = self.upgraded_from
+        if self.note:
+            out["note"] = self.note
         if self.errors:
             out["errors"] = [e.as_dict() for e in self.errors]
         return out
@@ -77,13 +84,27 @@ class IngestResult:
     def rejected(self) -> int:
         return sum(r.status == "rejected" for r in self.results)
 
+    @property
+    def held(self) -> int:
+        return sum(r.status == "held" for r in self.results)
+
+    @property
+    def upgraded(self) -> int:
+        return sum(r.upgraded_from is not None for r in self.results)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"accepted": self.accepted, "rejected": self.rejected,
-                "results": [r.as_dict() for r in self.results]}
+        out: dict[str, Any] = {"accepted": self.accepted, "rejected": self.rejected}
+        if self.held:
+            out["held"] = self.held
+        if self.upgraded:
+            out["upgraded"] = self.upgraded
+        out["results"] = [r.as_dict() for r in self.results]
+        return out
 
 
 def parse_bundle(raw: bytes, max_objects: int, *, envelope: bool = False) -> list[Any]:
-    """The ``objects`` of a STIX bundle (or a TAXII envelope when ``envelope``)."""
+    """The ``objects`` of a STIX bundle (or a TAXII envelope when ``envelope``); a bare
+    STIX object or a JSON list of objects is taken as a bundle of those objects."""
     try:
         doc = orjson.loads(raw)  # checks UTF-8 too: decoding first would cost a copy
     except orjson.JSONDecodeError as exc:
@@ -92,6 +113,10 @@ def parse_bundle(raw: bytes, max_objects: int, *, envelope: bool = False) -> lis
         except UnicodeDecodeError as bad:
             raise InvalidInput(f"body is not valid UTF-8 (byte {bad.start})", ["body"]) from None
         raise InvalidInput(f"body is not JSON: {exc}", ["body"]) from None
+    if isinstance(doc, list):
+        doc = {"type": "bundle", "objects": doc}
+    elif isinstance(doc, dict) and isinstance(doc.get("type"), str) and doc["type"] != "bundle":
+        doc = {"type": "bundle", "objects": [doc]}  # one bare STIX object
     if not isinstance(doc, dict):
         raise InvalidInput("body must be a JSON object (a STIX bundle)", ["body"])
     if doc.get("type") != "bundle" and not (envelope and "type" not in doc):
@@ -110,6 +135,8 @@ Verdicts = dict[int, list[tuple[str, str]]]
 
 
 def _problems(obj: dict[str, Any]) -> list[tuple[str, str]]:
+    if is_stix20(obj):
+        obj = upgrade(obj)
     return [(p.path, p.reason) for p in validate(obj)]
 
 
@@ -127,26 +154,26 @@ def verdicts(objects: Sequence[Any], part: int = 0, parts: int = 1) -> Verdicts:
 def check_object(index: int, obj: Any, submitter: Submitter | None,
                  problems: list[tuple[str, str]] | None = None,
                  ) -> tuple[ObjectResult, dict[str, Any] | None]:
-    """Validate one object (unless its ``problems`` are known) and settle ``created_by_ref``."""
+    """Validate one object (unless its ``problems`` are known), upgrading STIX 2.0 first.
+
+    The object is kept exactly as sent (a 2.0 object: as upgraded); ``created_by_ref`` is
+    the author's business and checked against the hub's organisations when stored.
+    """
     where = f"objects[{index}]"
     if not isinstance(obj, dict):
         return ObjectResult(index, None, "rejected", errors=[FieldError(where, "not an object")]), None
     oid = obj.get("id") if isinstance(obj.get("id"), str) else None
+    upgraded = None
+    if is_stix20(obj):
+        obj, upgraded = upgrade(obj), "2.0"
     if problems is None:
-        problems = _problems(obj)
+        problems = [(p.path, p.reason) for p in validate(obj)]
     if problems:
         errors = [FieldError(f"{where}.{field}" if field else where, reason)
                   for field, reason in problems]
-        return ObjectResult(index, oid, "rejected", errors=errors), None
-    if submitter is not None and not is_sco(obj["type"]) and oid not in LEVEL_BY_MARKING:
-        claimed = obj.get("created_by_ref")
-        if claimed is None:
-            obj = {**obj, "created_by_ref": submitter.identity_id}
-        elif claimed != submitter.identity_id:
-            reason = f"names another organisation ({claimed}); yours is {submitter.identity_id}"
-            return ObjectResult(index, oid, "rejected",
-                                errors=[FieldError(f"{where}.created_by_ref", reason)]), None
-    return ObjectResult(index, oid, "accepted", version=obj.get("modified") or obj.get("created")), obj
+        return ObjectResult(index, oid, "rejected", errors=errors, upgraded_from=upgraded), None
+    return ObjectResult(index, oid, "accepted", version=obj.get("modified") or obj.get("created"),
+                        upgraded_from=upgraded), obj
 
 
 def check_objects(objects: Sequence[Any], submitter: Submitter | None,
@@ -175,15 +202,35 @@ def check_audience(conn: Connection, audience: Sequence[str] | None) -> dict[str
     return {c: known[c] for c in codes}
 
 
+def _marking_refs(obj: dict[str, Any]) -> list[str]:
+    refs = [r for r in obj.get("object_marking_refs", ()) if not is_tlp_marking(r)]
+    refs += [g["marking_ref"] for g in obj.get("granular_markings", ())
+             if "marking_ref" in g and not is_tlp_marking(g["marking_ref"])]
+    return refs
+
+
 def _unknown_markings(conn: Connection, good: list[tuple[int, dict[str, Any]]]) -> set[str]:
-    refs = {ref for _, o in good for ref in o.get("object_marking_refs", ()) if not is_tlp_marking(ref)}
-    refs |= {g["marking_ref"] for _, o in good for g in o.get("granular_markings", ())
-             if "marking_ref" in g and not is_tlp_marking(g["marking_ref"])}
+    """Marking-definitions the objects name that neither the bundle nor the store has."""
+    refs = {ref for _, o in good for ref in _marking_refs(o)}
     refs -= {o["id"] for _, o in good if o["type"] == "marking-definition"}
     if not refs:
         return set()
     found = conn.execute(select(stix_objects.c.id).where(stix_objects.c.id.in_(sorted(refs))))
     return refs - {r.id for r in found}
+
+
+def _claims_another_org(obj: dict[str, Any], identities: dict[str, str],
+                        submitter: Submitter | None) -> str | None:
+    """Why ``obj`` may not be stored for ``submitter``: it names another hub
+    organisation's identity as its author (any other identity may be named)."""
+    claimed = obj.get("created_by_ref")
+    if submitter is None or not isinstance(claimed, str):
+        return None
+    owner = identities.get(claimed)
+    if owner is None or owner == submitter.org:
+        return None
+    return (f"names the identity of hub organisation {owner} ({claimed}); only {owner} can "
+            f"author objects as that identity")
 
 
 class AllOrNothing(Exception):
@@ -220,24 +267,31 @@ def store_checked(
     elif any(k is OrgKind.DOWNSTREAM for k in (kinds or {}).values()):
         red_blocked = "TLP:RED never reaches downstream organisations"
     fixed_author = submitter.org if submitter else None
+    key_id = submitter.key_id if submitter else None
+    identities = orgs.by_identity(conn) if submitter is not None else {}
+    audience_json = orjson.dumps(named).decode() if named is not None else None
     for index, obj in good:
         if obj["id"] in LEVEL_BY_MARKING:  # the TLP definitions themselves: known already
             results[index].status = "duplicate"
             continue
-        if unknown:
-            bad = [r for r in obj.get("object_marking_refs", ()) if r in unknown]
-            if bad:
-                results[index].status = "rejected"
-                results[index].errors.append(FieldError(f"objects[{index}].object_marking_refs",
-                                                        f"unknown marking-definition {bad[0]}"))
-                continue
+        if (claim := _claims_another_org(obj, identities, submitter)) is not None:
+            results[index].status = "rejected"
+            results[index].errors.append(FieldError(f"objects[{index}].created_by_ref", claim))
+            continue
         tlp = object_tlp(obj)
         if tlp is TLP.RED and red_blocked:
             results[index].status = "rejected"
             results[index].errors.append(FieldError("audience", red_blocked))
             continue
         author = author_of(obj) if author_of else fixed_author
-        versions.append((index, NewVersion(obj, author_org=author, tlp=tlp, audience=named)))
+        if unknown and (waiting := [r for r in _marking_refs(obj) if r in unknown]):
+            hold(conn, obj, waiting[0], author, key_id, audience_json)
+            results[index].status = "held"
+            results[index].note = (f"held until marking-definition {waiting[0]} arrives; "
+                                   "stored then")
+            continue
+        versions.append((index, NewVersion(obj, author_org=author, tlp=tlp, audience=named,
+                                           submitted_key=key_id)))
     store_versions(conn, [v for _, v in versions])
     for index, v in versions:
         if v.outcome is Outcome.DUPLICATE:
@@ -252,6 +306,9 @@ def store_checked(
         actor = submitter.actor if submitter else audit.Actor.console()
         audit.record(conn, actor, action, [v.id for v in stored],
                      {"count": len(stored), "audience": named})
+    definitions = [v.id for v in stored if v.type == "marking-definition"]
+    if definitions:
+        stored += release_held(conn, definitions)
     return IngestResult(results, stored)
 
 

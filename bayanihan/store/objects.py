@@ -38,6 +38,7 @@ class NewVersion:
     author_org: str | None
     tlp: TLP
     audience: list[str] | None = None
+    submitted_key: str | None = None  # the API key that sent it (provenance)
     body: str = ""
     version_us: int = 0
     date_added: int = 0
@@ -76,7 +77,7 @@ def _existing(conn: Connection, ids: Sequence[str]) -> dict[str, list[Any]]:
 
 
 OBJECT_COLUMNS = ("id", "type", "spec_version", "version", "version_us", "date_added", "author_org",
-                  "tlp", "audience", "is_latest", "is_first", "revoked", "body")
+                  "tlp", "audience", "is_latest", "is_first", "revoked", "body", "submitted_key")
 VERSION_US, DATE_ADDED, AUTHOR, TLP_COL, AUDIENCE, IS_LATEST, IS_FIRST, BODY = (4, 5, 6, 7, 8, 9, 10, 12)
 assert [OBJECT_COLUMNS[i] for i in (VERSION_US, DATE_ADDED, AUTHOR, TLP_COL, AUDIENCE, IS_LATEST, IS_FIRST,
                                     BODY)] == ["version_us", "date_added", "author_org", "tlp", "audience",
@@ -92,7 +93,8 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion],
     ``modified``/``created`` (observables) are one row per distinct content, reporter,
     TLP and audience: when two organisations report the same URL under different
     markings, each copy keeps its own distribution. A later version of an SDO/SRO must
-    come from the organisation that wrote the earlier ones.
+    come from the organisation that submitted the first one; the same version with the
+    same content from anyone is a duplicate (see docs/architecture.md, "Authorship").
     """
     ids = list(dict.fromkeys(v.id for v in versions))
     existing = _existing(conn, ids)
@@ -130,7 +132,7 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion],
         obj = v.obj
         row = [vid, v.type, obj.get("spec_version", "2.1"), v.version, v.version_us,
                v.date_added, v.author_org, v.tlp.value, audience, latest, first,
-               bool(obj.get("revoked", False)), v.body]
+               bool(obj.get("revoked", False)), v.body, v.submitted_key]
         if mine:
             mine.append(row)
         else:
@@ -162,16 +164,18 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion],
 
 def _settle(v: NewVersion, prior: Sequence[Any], mine: Sequence[list[Any]]) -> bool:
     """False (with the outcome set) when ``v`` may not join the versions already known."""
-    if prior:
-        owner = next((r.author_org for r in prior if r.author_org), None)
-        if owner and v.author_org and owner != v.author_org and not is_sco(v.type):
-            v.outcome = Outcome.CONFLICT
-            v.reason = f"{v.id} belongs to organisation {owner}; only it can add versions"
-            return False
     clash = next((r.body for r in prior if r.version_us == v.version_us), None)
     if clash is None:
         clash = next((r[BODY] for r in mine if r[VERSION_US] == v.version_us), None)
     if clash is None:
+        if prior:
+            first = min(prior, key=lambda r: r.version_us)
+            owner = first.author_org or next((r.author_org for r in prior if r.author_org), None)
+            if owner and v.author_org and owner != v.author_org and not is_sco(v.type):
+                v.outcome = Outcome.CONFLICT
+                v.reason = (f"{v.id} was first submitted by organisation {owner}; only it can "
+                            "add versions")
+                return False
         return True
     if clash == v.body:
         v.outcome = Outcome.DUPLICATE

@@ -77,6 +77,8 @@ stix_objects = Table(
     Column("is_first", Boolean, nullable=False),
     Column("revoked", Boolean, nullable=False),
     Column("body", Text, nullable=False),
+    # the API key that submitted this version (migration branch ``provenance``)
+    Column("submitted_key", String(32), nullable=True),
     UniqueConstraint("id", "version_us", name="uq_stix_objects_version"),
     UniqueConstraint("date_added", name="uq_stix_objects_date_added"),
 )

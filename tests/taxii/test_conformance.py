@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import select
 
 from bayanihan.model.tlp import TLP
+from bayanihan.store import organisations as orgs
 from bayanihan.store.audit import verify
 from bayanihan.store.schema import audit_log
 from tests.conftest import RunningHub
@@ -230,7 +231,8 @@ def test_add_objects_reports_each_object_in_a_status(make_hub: MakeHub) -> None:
     hub = make_hub()
     sg = taxii(hub, "SG")
     broken = {**indicator(2), "pattern": "[url:value = "}
-    foreign = indicator(3, created_by_ref="identity--00000000-0000-4000-8000-000000000000")
+    th_identity = hub.hub.db.read_sync(orgs.require, "TH").identity_id
+    foreign = indicator(3, created_by_ref=th_identity)  # another hub organisation's identity
     r = post_envelope(sg, indicator(1), broken, foreign, "not an object")  # type: ignore[arg-type]
     assert r.status_code == 202
     status = r.json()
