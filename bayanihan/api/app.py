@@ -14,6 +14,8 @@ from bayanihan import __version__, web
 from bayanihan.api import access, errors
 from bayanihan.api.admin import router as admin_router
 from bayanihan.api.campaigns import router as campaigns_router
+from bayanihan.api.check import router as check_router
+from bayanihan.api.exports import router as exports_router
 from bayanihan.api.limits import BodyLimit
 from bayanihan.api.messages import router as messages_router
 from bayanihan.api.objects import router as objects_router
@@ -76,6 +78,8 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(stream_router)
     app.include_router(campaigns_router)
     app.include_router(taxii_router)
+    app.include_router(exports_router)
+    app.include_router(check_router)
     app.include_router(messages_router)
     web.install(app)  # pages, /docs, /redoc, static assets
     access.annotate(app)  # keep last: every route declares who may call it

@@ -1,0 +1,190 @@
+"""``/api/v1/exports/{format}`` (and the MISP feed under ``/api/v1/exports/misp/``).
+
+Every export is filtered by the TLP policy (``share/policy.py``) for the caller and by the
+scope in the query. Without a key it is the public TLP:CLEAR feed (plain lists, CSV,
+STIX only), rate-limited per client address (429 with ``Retry-After``). Responses stream;
+``ETag``/``If-None-Match`` make an unchanged poll a 304 that costs a few indexed look-ups.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response, StreamingResponse
+
+from bayanihan.api.access import READ
+from bayanihan.api.auth import hub_of
+from bayanihan.api.errors import error_response
+from bayanihan.errors import InvalidInput, NotFound
+from bayanihan.hub import Caller, Hub
+from bayanihan.model.stix import parse_us
+from bayanihan.share import exports
+from bayanihan.share.exports import FORMATS, Scope
+from bayanihan.share.policy import Reader
+
+router = APIRouter(prefix="/api/v1", tags=["exports"])
+
+#: requests a client address may make to the public feed per minute (token bucket)
+PUBLIC_PER_MINUTE = 30
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    at: float
+
+
+@dataclass
+class PublicLimiter:
+    """A token bucket per client address; the answer is the seconds to wait (0: go)."""
+
+    per_minute: int = PUBLIC_PER_MINUTE
+    buckets: dict[str, _Bucket] = field(default_factory=dict)
+
+    def wait(self, address: str, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        rate = self.per_minute / 60
+        b = self.buckets.setdefault(address, _Bucket(float(self.per_minute), now))
+        b.tokens = min(float(self.per_minute), b.tokens + (now - b.at) * rate)
+        b.at = now
+        if b.tokens >= 1:
+            b.tokens -= 1
+            return 0
+        if len(self.buckets) > 100_000:  # forget idle addresses
+            self.buckets = {a: x for a, x in self.buckets.items() if now - x.at < 120}
+        return max(1, int((1 - b.tokens) / rate + 0.999))
+
+
+def _limiter(request: Request) -> PublicLimiter:
+    state = request.app.state
+    if not hasattr(state, "public_limiter"):
+        state.public_limiter = PublicLimiter(
+            getattr(hub_of(request).settings, "public_feed_per_minute", PUBLIC_PER_MINUTE))
+    return state.public_limiter  # type: ignore[no-any-return]
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    return tuple(sorted({v.strip() for v in (value or "").split(",") if v.strip()}))
+
+
+def parse_scope(since: str | None, vector: str | None, country: str | None,
+                campaign: str | None, min_confidence: int | None) -> Scope:
+    """A Scope from query parameters; InvalidInput naming the parameter."""
+    since_us = None
+    if since:
+        try:
+            since_us = parse_us(since if "T" in since else since + "T00:00:00Z")
+        except ValueError:
+            raise InvalidInput("since: a timestamp (2026-11-20 or 2026-11-20T08:00:00Z)",
+                               ["since"]) from None
+    countries = tuple(c.upper() for c in _list(country))
+    if any(len(c) != 2 or not c.isalpha() for c in countries):
+        raise InvalidInput("country: ISO 3166-1 alpha-2 codes, comma-separated", ["country"])
+    if min_confidence is not None and not 0 <= min_confidence <= 100:
+        raise InvalidInput("min_confidence: 0 to 100", ["min_confidence"])
+    if campaign is not None and not campaign.startswith("campaign--"):
+        raise InvalidInput("campaign: a campaign id (campaign--…)", ["campaign"])
+    return Scope(since_us=since_us, vectors=_list(vector), countries=countries,
+                 campaign=campaign, min_confidence=min_confidence or 1)
+
+
+async def _fresh(hub: Hub) -> None:
+    if not await hub.db.read(exports.is_fresh):
+        await hub.db.write(exports.refresh)
+
+
+def _stream(hub: Hub, make: object, *args: object) -> Iterator[bytes]:
+    with hub.db.read_engine.connect() as conn:
+        try:
+            chunks = make(conn, *args)  # type: ignore[operator]
+            if chunks is None:
+                return
+            buffer: list[str] = []
+            size = 0
+            for chunk in chunks:
+                buffer.append(chunk)
+                size += len(chunk)
+                if size >= 65_536:
+                    yield "".join(buffer).encode()
+                    buffer, size = [], 0
+            yield "".join(buffer).encode()
+        finally:
+            conn.rollback()
+
+
+async def _answer(request: Request, who: Caller, name: str, scope: Scope, media: str,
+                  make: object, *args: object, filename: str) -> Response:
+    hub = hub_of(request)
+    reader: Reader = who.reader
+    if not reader.authenticated:
+        address = request.client.host if request.client else "?"
+        wait = _limiter(request).wait(address)
+        if wait:
+            return error_response(request.url.path, 429, "too-many-requests",
+                                  f"the public feed allows {_limiter(request).per_minute} "
+                                  "requests a minute per address", [],
+                                  {"Retry-After": str(wait)})
+    await _fresh(hub)
+    tag = await hub.db.read(exports.etag, reader, scope, name + filename)
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache",
+               "Content-Disposition": f'inline; filename="{filename}"'}
+    match = request.headers.get("if-none-match")
+    if match and tag in {m.strip() for m in match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    return StreamingResponse(_stream(hub, make, reader, *args), media_type=media,
+                             headers=headers)
+
+
+Since = Annotated[str | None, Query(description="Only values whose indicator was added or "
+                                    "changed after this time (delta updates)")]
+Vector = Annotated[str | None, Query(description="Comma-separated threat vectors")]
+Country = Annotated[str | None, Query(description="Comma-separated member states (ISO alpha-2) "
+                                      "of the reports behind the values")]
+Campaign = Annotated[str | None, Query(description="Only the values of this campaign")]
+MinConfidence = Annotated[int | None, Query(description="Minimum current confidence (0-100)")]
+_EXT = {"csv": "csv", "rpz": "rpz", "suricata": "rules", "sigma": "yml", "stix": "json"}
+
+
+@router.get("/exports/misp/{part}", summary="The MISP feed: manifest.json, hashes.csv, "
+            "one <event uuid>.json per event (a MISP instance subscribes to /exports/misp/)")
+async def misp_feed(request: Request, part: str, who: Annotated[Caller, Depends(READ)],
+                    since: Since = None, vector: Vector = None, country: Country = None,
+                    campaign: Campaign = None, min_confidence: MinConfidence = None) -> Response:
+    scope = parse_scope(since, vector, country, campaign, min_confidence)
+    if not who.reader.authenticated:
+        raise NotFound("the public feed offers domains, urls, ips, phones, sha256, tlsh, csv "
+                       "and stix; the MISP feed needs a key", ["format"])
+    if part not in ("manifest.json", "hashes.csv") and not part.endswith(".json"):
+        raise NotFound(f"no {part} in the MISP feed", ["part"])
+    if part.endswith(".json") and part != "manifest.json":
+        async def exists() -> bool:
+            return await hub_of(request).db.read(
+                lambda conn: exports.misp_part(conn, who.reader, part, scope) is not None)
+        await _fresh(hub_of(request))
+        if not await exists():
+            raise NotFound(f"no event {part} that you may see", ["part"])
+    media = "text/csv; charset=utf-8" if part.endswith(".csv") else "application/json"
+    return await _answer(request, who, "misp", scope, media, exports.misp_part, part, scope,
+                         filename=part)
+
+
+@router.get("/exports/{fmt}", summary="An export: plain lists (domains, urls, ips, phones, "
+            "sha256, tlsh), csv, rpz, suricata, sigma, stix (misp: see /exports/misp/)")
+async def export(request: Request, fmt: str, who: Annotated[Caller, Depends(READ)],
+                 since: Since = None, vector: Vector = None, country: Country = None,
+                 campaign: Campaign = None, min_confidence: MinConfidence = None) -> Response:
+    spec = FORMATS.get(fmt)
+    if spec is None or fmt == "misp":
+        raise NotFound(f"format: one of {', '.join(FORMATS)} (misp at /exports/misp/)",
+                       ["format"])
+    if not who.reader.authenticated and not spec.public:
+        raise NotFound(f"format: the public feed offers "
+                       f"{', '.join(n for n, f in FORMATS.items() if f.public)}; {fmt} needs "
+                       "a key", ["format"])
+    scope = parse_scope(since, vector, country, campaign, min_confidence)
+    return await _answer(request, who, fmt, scope, spec.media_type, exports.open_export, fmt,
+                         scope, filename=f"bayanihan-{fmt}.{_EXT.get(fmt, 'txt')}")

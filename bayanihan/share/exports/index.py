@@ -1,0 +1,150 @@
+"""Keep the export index up to date: read new indicator versions from ``stix_objects``.
+
+The index catches up on demand (before an export or a check), reading the indicators added
+since its mark (``date_added``), so ingest stays unaware of it. Only equality comparisons
+of patterns made of one comparison or of comparisons joined by ``OR`` are exported: a value
+inside an ``AND`` matches only together with the rest, and blocking it alone would block
+more than the author meant.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, func, select, update
+
+from bayanihan.model.extension import ai_properties
+from bayanihan.model.skeleton import skeleton
+from bayanihan.model.stix import parse_us
+from bayanihan.share.exports.tables import export_mark, indicator_report, indicator_value
+from bayanihan.store.bulk import insert_rows
+from bayanihan.store.schema import stix_objects
+
+__all__ = ["KINDS", "catch_up", "is_fresh", "values_of_pattern"]
+
+#: kind -> what it holds (the plain-list formats, one per kind)
+KINDS = {
+    "domain": "domain names (IDNA A-label)",
+    "url": "URLs (canonical)",
+    "ip": "IPv4/IPv6 addresses and CIDR blocks",
+    "phone": "phone numbers (E.164)",
+    "sha256": "SHA-256 file hashes",
+    "tlsh": "TLSH digests (T1 + 70 hex)",
+    "email": "e-mail addresses",
+    "wallet": "crypto-currency wallets",
+}
+_CHUNK = 2000
+_COMPARISON = re.compile(
+    r"([a-z0-9-]+):(value|hashes\.'?(?:SHA-256|TLSH)'?)\s*=\s*'((?:[^'\\]|\\.)*)'")
+_KIND = {"domain-name": "domain", "url": "url", "ipv4-addr": "ip", "ipv6-addr": "ip",
+         "bayanihan-phone-number": "phone", "email-addr": "email",
+         "bayanihan-crypto-wallet": "wallet"}
+_HEX = re.compile(r"[0-9a-fA-F]+")
+
+
+def values_of_pattern(pattern: str) -> list[tuple[str, str]]:
+    """(kind, value) of each exportable equality comparison in ``pattern``."""
+    if re.search(r"\b(AND|FOLLOWEDBY|NOT|MATCHES|LIKE)\b", pattern):
+        return []
+    out: list[tuple[str, str]] = []
+    for sco, path, raw in _COMPARISON.findall(pattern):
+        value = raw.replace("\\'", "'").replace("\\\\", "\\")
+        if path == "value":
+            kind = _KIND.get(sco)
+            if kind is None:
+                continue
+            out.append((kind, value.lower() if kind in ("domain", "email") else value))
+        elif sco == "file" and "SHA-256" in path and _HEX.fullmatch(value) and len(value) == 64:
+            out.append(("sha256", value.lower()))
+        elif sco == "file" and "TLSH" in path and _HEX.fullmatch(value.removeprefix("T1")):
+            out.append(("tlsh", "T1" + value.removeprefix("T1").upper()))
+    return out
+
+
+def _time(text: Any, default: int) -> int:
+    try:
+        return parse_us(text) if isinstance(text, str) else default
+    except ValueError:
+        return default
+
+
+def _rows(pk: int, version_us: int, body: str) -> Iterator[tuple[Any, ...]]:
+    ind = orjson.loads(body)
+    props = ai_properties(ind) or {}
+    vector = props.get("vector") if isinstance(props.get("vector"), str) else None
+    confidence = ind.get("confidence")
+    confidence = confidence if isinstance(confidence, int) else 50
+    valid_from = _time(ind.get("valid_from"), version_us)
+    valid_until = _time(ind.get("valid_until"), 0) or None
+    for kind, value in dict.fromkeys(values_of_pattern(ind.get("pattern") or "")):
+        if len(value) > 2048:
+            continue
+        skel = None
+        if kind == "domain":
+            try:
+                skel = skeleton(value.encode("ascii").decode("idna"))[:300]
+            except UnicodeError:
+                skel = value[:300]
+        yield (pk, kind, value, skel, ind["id"], vector, confidence, valid_from, valid_until,
+               version_us)
+
+
+def _mark(conn: Connection, name: str) -> int:
+    return int(conn.execute(select(export_mark.c.position)
+                            .where(export_mark.c.name == name)).scalar() or 0)
+
+
+def _newest(conn: Connection, kind: str) -> int:
+    return int(conn.execute(select(func.max(stix_objects.c.date_added))
+                            .where(stix_objects.c.type == kind)).scalar() or 0)
+
+
+def is_fresh(conn: Connection) -> bool:
+    """Whether the index has read every indicator and report (four indexed look-ups)."""
+    return (_newest(conn, "indicator") <= _mark(conn, "indicator")
+            and _newest(conn, "report") <= _mark(conn, "report"))
+
+
+def _report_rows(conn: Connection, batch: list[Any]) -> None:
+    ids = [r.id for r in batch]
+    conn.execute(delete(indicator_report).where(indicator_report.c.report_id.in_(ids)))
+    latest: dict[str, str] = {r.id: r.body for r in batch}  # the newest version wins
+    pairs = {(ref, rid) for rid, body in latest.items()
+             for ref in orjson.loads(body).get("object_refs") or []
+             if isinstance(ref, str) and ref.startswith("indicator--")}
+    insert_rows(conn, indicator_report, ("indicator_id", "report_id"), sorted(pairs))
+
+
+def _indicator_rows(conn: Connection, batch: list[Any]) -> None:
+    columns = ("object_pk", "kind", "value", "skeleton", "indicator_id", "vector", "confidence",
+               "valid_from_us", "valid_until_us", "version_us")
+    insert_rows(conn, indicator_value, columns,
+                [row for r in batch for row in _rows(r.pk, r.version_us, r.body)])
+
+
+def catch_up(conn: Connection) -> int:
+    """Index every indicator and report version added since the marks; versions read."""
+    read = 0
+    for kind, store in (("indicator", _indicator_rows), ("report", _report_rows)):
+        mark = _mark(conn, kind)
+        if _newest(conn, kind) <= mark:
+            continue
+        if conn.execute(select(export_mark.c.name).where(export_mark.c.name == kind)).first() \
+                is None:
+            insert_rows(conn, export_mark, ("name", "position"), [(kind, 0)])
+        while True:
+            batch = conn.execute(
+                select(stix_objects.c.pk, stix_objects.c.id, stix_objects.c.version_us,
+                       stix_objects.c.body, stix_objects.c.date_added)
+                .where(stix_objects.c.type == kind, stix_objects.c.date_added > mark)
+                .order_by(stix_objects.c.date_added).limit(_CHUNK)).all()
+            if not batch:
+                break
+            store(conn, batch)
+            mark = batch[-1].date_added
+            read += len(batch)
+        conn.execute(update(export_mark).where(export_mark.c.name == kind).values(position=mark))
+    return read

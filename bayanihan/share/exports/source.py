@@ -1,0 +1,208 @@
+"""The one row source every export, the check API and the alert links read.
+
+A :class:`Scope` says what to export (kinds, since, vectors, countries, campaign, minimum
+confidence); :func:`rows` yields the values one reader may see, in a stable order
+(kind, value), in chunks (keyset paging: never the whole set in memory), one
+:class:`Row` per distinct value. A value is left out when its indicator is revoked or not
+the latest version, expired (``valid_until``), decayed to confidence 0, below the scope's
+minimum confidence, or flagged as a false positive by a sighting the reader may see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, func, select, tuple_
+
+from bayanihan.correlate.sightings import DAY_US, decay_of, decayed
+from bayanihan.correlate.tables_campaigns import indicator_sighting, linked_report
+from bayanihan.model.stix import now_us
+from bayanihan.model.tlp import TLP
+from bayanihan.share.exports.tables import indicator_report, indicator_value
+from bayanihan.share.policy import Reader, visible
+from bayanihan.store.schema import events, stix_objects
+
+__all__ = ["Row", "Scope", "context_of", "etag", "rows"]
+
+_CHUNK = 5000
+_DECAY_KIND = {"sha256": "file", "tlsh": "file"}
+_TLP_ORDER = [t.value for t in TLP]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What to export. Empty fields do not filter."""
+
+    kinds: tuple[str, ...] = ()
+    since_us: int | None = None  # indicator versions added after this time (delta)
+    vectors: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    campaign: str | None = None
+    min_confidence: int = 1
+    tlps: tuple[str, ...] = ()  # the TLP levels the format may carry; () = all
+
+    def key(self) -> str:
+        return orjson.dumps(self.__dict__, option=orjson.OPT_SORT_KEYS).decode()
+
+
+@dataclass
+class Row:
+    """One distinct value as one reader sees it (several indicators may name it)."""
+
+    kind: str
+    value: str
+    skeleton: str | None
+    tlp: str  # the most restrictive TLP among the indicators the reader sees it in
+    confidence: int
+    first_seen_us: int
+    last_seen_us: int
+    version_us: int
+    indicators: list[str] = field(default_factory=list)
+    campaigns: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+
+
+def _sightings(conn: Connection, reader: Reader) -> dict[str, tuple[int, int, int]]:
+    """indicator id -> (seen-by, false-positive-by, latest seen) from visible sightings."""
+    found: dict[str, tuple[set[str], set[str], int]] = {}
+    for ind, org, verdict, seen in conn.execute(
+            select(indicator_sighting.c.indicator_id, indicator_sighting.c.org,
+                   indicator_sighting.c.verdict, indicator_sighting.c.seen_us)
+            .join(stix_objects, stix_objects.c.pk == indicator_sighting.c.object_pk)
+            .where(visible(reader))):
+        seen_by, wrong_by, last = found.setdefault(ind, (set(), set(), 0))
+        (wrong_by if verdict == "false-positive" else seen_by).add(org)
+        if verdict != "false-positive":
+            found[ind] = (seen_by, wrong_by, max(last, seen))
+    return {k: (len(s), len(w), t) for k, (s, w, t) in found.items()}
+
+
+def context_of(conn: Connection, reader: Reader, campaign: str | None = None,
+               indicators: Collection[str] | None = None) -> dict[str, tuple[set[str], set[str]]]:
+    """indicator id -> (campaigns, countries) through the reports the reader may see."""
+    query = (select(indicator_report.c.indicator_id, linked_report.c.campaign_id,
+                    linked_report.c.countries)
+             .join(linked_report, linked_report.c.report_id == indicator_report.c.report_id)
+             .join(stix_objects, stix_objects.c.pk == linked_report.c.object_pk)
+             .where(visible(reader)))
+    if campaign is not None:
+        query = query.where(linked_report.c.campaign_id == campaign)
+    if indicators is not None:
+        query = query.where(indicator_report.c.indicator_id.in_(sorted(indicators)))
+    out: dict[str, tuple[set[str], set[str]]] = {}
+    for ind, campaign_id, countries in conn.execute(query):
+        camps, places = out.setdefault(ind, (set(), set()))
+        if campaign_id:
+            camps.add(campaign_id)
+        places.update(orjson.loads(countries or "[]"))
+    return out
+
+
+def _current(conn: Connection, reader: Reader, scope: Scope) -> Any:
+    query = (select(indicator_value.c.kind, indicator_value.c.value, indicator_value.c.skeleton,
+                    indicator_value.c.indicator_id, indicator_value.c.vector,
+                    indicator_value.c.confidence, indicator_value.c.valid_from_us,
+                    indicator_value.c.valid_until_us, indicator_value.c.version_us,
+                    indicator_value.c.object_pk, stix_objects.c.tlp, stix_objects.c.date_added)
+             .join(stix_objects, stix_objects.c.pk == indicator_value.c.object_pk)
+             .where(stix_objects.c.is_latest.is_(True), stix_objects.c.revoked.is_(False),
+                    visible(reader)))
+    if scope.kinds:
+        query = query.where(indicator_value.c.kind.in_(scope.kinds))
+    if scope.vectors:
+        query = query.where(indicator_value.c.vector.in_(scope.vectors))
+    if scope.since_us is not None:
+        query = query.where(stix_objects.c.date_added > scope.since_us)
+    if scope.tlps:
+        query = query.where(stix_objects.c.tlp.in_(scope.tlps))
+    return query
+
+
+def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = False,
+         at_us: int | None = None, values: Collection[str] | None = None) -> Iterator[Row]:
+    """The values ``reader`` may see within ``scope``, ordered by (kind, value); with
+    ``values``, only those (the check API's look-up)."""
+    now = at_us or now_us()
+    marks = _sightings(conn, reader)
+    wanted = None
+    ctx: dict[str, tuple[set[str], set[str]]] = {}
+    if values is not None:
+        ids = conn.execute(select(indicator_value.c.indicator_id).where(
+            indicator_value.c.value.in_(sorted(values)))).scalars().all()
+        ctx = context_of(conn, reader, scope.campaign, set(ids)) if context else {}
+    elif context or scope.campaign or scope.countries:
+        ctx = context_of(conn, reader, scope.campaign)
+    if scope.campaign or scope.countries:
+        if scope.campaign:
+            wanted = set(ctx)
+        if scope.countries:
+            chosen = set(scope.countries)
+            wanted = {i for i in (wanted if wanted is not None else ctx) if ctx[i][1] & chosen}
+    base = _current(conn, reader, scope)
+    if values is not None:
+        base = base.where(indicator_value.c.value.in_(sorted(values)))
+    if wanted is not None and len(wanted) <= 500:
+        base = base.where(indicator_value.c.indicator_id.in_(sorted(wanted)))
+    after: tuple[str, str, int] | None = None
+    pending: Row | None = None
+    c = indicator_value.c
+    while True:
+        query = base
+        if after is not None:
+            query = query.where(tuple_(c.kind, c.value, c.object_pk) > tuple_(*after))
+        batch = conn.execute(query.order_by(c.kind, c.value, c.object_pk).limit(_CHUNK)).all()
+        for r in batch:
+            if wanted is not None and r.indicator_id not in wanted:
+                continue
+            seen_by, wrong_by, last_seen = marks.get(r.indicator_id, (0, 0, 0))
+            if wrong_by or (r.valid_until_us is not None and r.valid_until_us <= now):
+                continue
+            lifetime, speed = decay_of(r.vector, _DECAY_KIND.get(r.kind, r.kind))
+            anchor = max(r.valid_from_us, last_seen)
+            score = decayed(max(0, min(100, r.confidence + 10 * seen_by)), now - anchor,
+                            lifetime, speed)
+            if score < max(1, scope.min_confidence):
+                continue
+            if pending is not None and (pending.kind, pending.value) == (r.kind, r.value):
+                _merge(pending, r, score, ctx)
+                continue
+            if pending is not None:
+                yield pending
+            pending = Row(r.kind, r.value, r.skeleton, r.tlp, score, anchor,
+                          anchor + int(lifetime * DAY_US), r.version_us)
+            _merge(pending, r, score, ctx, first=True)
+        if len(batch) < _CHUNK:
+            break
+        last = batch[-1]
+        after = (last.kind, last.value, last.object_pk)
+    if pending is not None:
+        yield pending
+
+
+def _merge(row: Row, r: Any, score: int, ctx: dict[str, tuple[set[str], set[str]]],
+           first: bool = False) -> None:
+    if not first:
+        if _TLP_ORDER.index(r.tlp) > _TLP_ORDER.index(row.tlp):
+            row.tlp = r.tlp
+        row.confidence = max(row.confidence, score)
+        row.first_seen_us = min(row.first_seen_us, r.valid_from_us)
+        row.version_us = max(row.version_us, r.version_us)
+    row.indicators.append(r.indicator_id)
+    camps, places = ctx.get(r.indicator_id, (set(), set()))
+    row.campaigns = sorted(set(row.campaigns) | camps)
+    row.countries = sorted(set(row.countries) | places)
+
+
+def etag(conn: Connection, reader: Reader, scope: Scope, fmt: str, *,
+         at_us: int | None = None) -> str:
+    """A validator for an export: the outbox high-water mark (one indexed query), the
+    reader, the scope, the format and the hour (decay moves values out over time)."""
+    high = conn.execute(select(func.max(events.c.position))).scalar() or 0
+    hour = (at_us or now_us()) // (3600 * 1_000_000)
+    raw = f"{high}|{reader.org}|{reader.kind}|{reader.parent}|{scope.key()}|{fmt}|{hour}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
