@@ -33,7 +33,7 @@ from bayanihan.ingest.validation_pool import ValidationPool
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix import now_us
 from bayanihan.model.tlp import TLP, marking_definition
-from bayanihan.share.policy import PUBLIC, Reader
+from bayanihan.share.policy import PUBLIC, Reader, may_write
 from bayanihan.store import audit, keys
 from bayanihan.store import organisations as orgs
 from bayanihan.store.database import Database
@@ -60,7 +60,8 @@ class Caller:
 
     @property
     def can_write(self) -> bool:
-        return self.role in (keys.Role.ADMIN, keys.Role.ANALYST) and self.submitter is not None
+        role = self.role.value if self.role is not None else None
+        return may_write(self.reader, role) and self.submitter is not None
 
 
 ANONYMOUS = Caller(PUBLIC, None, None)

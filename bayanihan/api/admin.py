@@ -12,7 +12,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from bayanihan.api.auth import admin, hub_of
+from bayanihan.api.access import ADMIN
+from bayanihan.api.auth import hub_of
 from bayanihan.api.responses import json_response
 from bayanihan.errors import Forbidden
 from bayanihan.hub import Caller
@@ -22,7 +23,7 @@ from bayanihan.store import audit, keys
 from bayanihan.store import organisations as orgs
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-Admin = Annotated[Caller, Depends(admin)]
+Admin = Annotated[Caller, Depends(ADMIN)]
 
 
 class NewOrganisation(BaseModel):

@@ -14,7 +14,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from bayanihan.api.auth import caller, hub_of, member, writer
+from bayanihan.api.access import OWN, READ, WRITE
+from bayanihan.api.auth import hub_of
 from bayanihan.api.objects import AudienceParam, parse_audience
 from bayanihan.api.responses import json_response
 from bayanihan.correlate import decisions, sightings
@@ -70,7 +71,7 @@ def _ids(data: dict[str, Any], name: str) -> list[str]:
 
 @router.get("/campaigns", summary="Campaigns you may see (as far as you may see their reports)")
 async def get_campaigns(
-    request: Request, who: Annotated[Caller, Depends(caller)],
+    request: Request, who: Annotated[Caller, Depends(READ)],
     country: Annotated[str | None, Query(description="Member state hit (ISO 3166-1).")] = None,
     vector: Annotated[str | None, Query(description=", ".join(VECTORS))] = None,
     since: Annotated[str | None, Query(description="Active at or after.")] = None,
@@ -91,7 +92,7 @@ async def get_campaigns(
 
 @router.get("/campaigns/{campaign_id}", summary="A campaign: reports, links and evidence")
 async def get_campaign(campaign_id: str, request: Request,
-                       who: Annotated[Caller, Depends(caller)]) -> Response:
+                       who: Annotated[Caller, Depends(READ)]) -> Response:
     hub = hub_of(request)
     found = await hub.db.read(campaign_detail, who.reader, campaign_id, rules_for(hub.settings))
     if found is None:
@@ -101,7 +102,7 @@ async def get_campaign(campaign_id: str, request: Request,
 
 @router.post("/campaigns/{campaign_id}/confirm", summary="Confirm a campaign (analysts)")
 async def confirm(campaign_id: str, request: Request,
-                  who: Annotated[Caller, Depends(writer)]) -> Response:
+                  who: Annotated[Caller, Depends(WRITE)]) -> Response:
     assert who.submitter is not None
     done = await hub_of(request).db.write(decisions.confirm_campaign, who.submitter.actor,
                                           who.reader, campaign_id)
@@ -111,7 +112,7 @@ async def confirm(campaign_id: str, request: Request,
 @router.post("/campaigns/{campaign_id}/merge",
              summary='Merge another campaign into this one: {"with": id, "reason": text}')
 async def merge(campaign_id: str, request: Request,
-                who: Annotated[Caller, Depends(writer)]) -> Response:
+                who: Annotated[Caller, Depends(WRITE)]) -> Response:
     assert who.submitter is not None
     data = await _body(request)
     other = _text(data, "with")
@@ -126,7 +127,7 @@ async def merge(campaign_id: str, request: Request,
 @router.post("/campaigns/{campaign_id}/split",
              summary='Split reports off a campaign: {"reports": [ids], "reason": text}')
 async def split(campaign_id: str, request: Request,
-                who: Annotated[Caller, Depends(writer)]) -> Response:
+                who: Annotated[Caller, Depends(WRITE)]) -> Response:
     assert who.submitter is not None
     data = await _body(request)
     hub = hub_of(request)
@@ -138,7 +139,7 @@ async def split(campaign_id: str, request: Request,
 
 @router.post("/links/decisions", summary='Confirm or reject the link between two reports: '
              '{"reports": [a, b], "decision": "confirmed"|"rejected", "reason": text}')
-async def decide(request: Request, who: Annotated[Caller, Depends(writer)]) -> Response:
+async def decide(request: Request, who: Annotated[Caller, Depends(WRITE)]) -> Response:
     assert who.submitter is not None
     data = await _body(request)
     hub = hub_of(request)
@@ -149,7 +150,7 @@ async def decide(request: Request, who: Annotated[Caller, Depends(writer)]) -> R
 
 
 @router.get("/alerts", summary="Regional alerts your organisation received")
-async def get_alerts(request: Request, who: Annotated[Caller, Depends(member)],
+async def get_alerts(request: Request, who: Annotated[Caller, Depends(OWN)],
                      after: Annotated[int, Query(ge=0)] = 0,
                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
     found = await hub_of(request).db.read(alerts_for, who.reader, after, limit)
@@ -159,7 +160,7 @@ async def get_alerts(request: Request, who: Annotated[Caller, Depends(member)],
 @router.post("/sightings", status_code=201, summary='Report a sighting: {"indicator": id, '
              '"verdict": "seen"|"false-positive", "count"?, "first_seen"?, "last_seen"?, '
              '"tlp"?}')
-async def post_sighting(request: Request, who: Annotated[Caller, Depends(writer)],
+async def post_sighting(request: Request, who: Annotated[Caller, Depends(WRITE)],
                         audience: AudienceParam = None) -> Response:
     assert who.submitter is not None
     obj = sightings.sighting_object(await _body(request), who.submitter)
@@ -181,7 +182,7 @@ async def post_sighting(request: Request, who: Annotated[Caller, Depends(writer)
 @router.get("/indicators/{indicator_id}/confidence",
             summary="An indicator's confidence now: sightings and decay")
 async def get_confidence(indicator_id: str, request: Request,
-                         who: Annotated[Caller, Depends(caller)]) -> Response:
+                         who: Annotated[Caller, Depends(READ)]) -> Response:
     found = await hub_of(request).db.read(sightings.confidence, who.reader, indicator_id)
     if found is None:
         raise NotFound(f"no indicator {indicator_id} that you may see", ["id"])

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from bayanihan.api.auth import caller, hub_of, writer
+from bayanihan.api.access import READ, WRITE
+from bayanihan.api.auth import hub_of
 from bayanihan.api.responses import json_response
 from bayanihan.errors import NotFound
 from bayanihan.hub import Caller
@@ -32,7 +33,7 @@ def parse_audience(audience: str | None) -> list[str] | None:
 
 @router.post("/objects", summary="Submit a STIX 2.1 bundle")
 async def post_objects(
-    request: Request, who: Annotated[Caller, Depends(writer)], audience: AudienceParam = None,
+    request: Request, who: Annotated[Caller, Depends(WRITE)], audience: AudienceParam = None,
     atomic: Annotated[bool, Query(description="Store the bundle whole or not at all.")] = False,
 ) -> Response:
     """Each object is validated and stored or rejected with reasons.
@@ -56,7 +57,7 @@ async def post_objects(
 
 @router.get("/objects/{object_id}", summary="Every version of an object the caller may see")
 async def get_object(object_id: str, request: Request,
-                     who: Annotated[Caller, Depends(caller)]) -> Response:
+                     who: Annotated[Caller, Depends(READ)]) -> Response:
     rows = await hub_of(request).db.read(versions_of, object_id, visible(who.reader))
     if not rows:
         raise NotFound(f"no object {object_id} that you may see", ["id"])

@@ -13,8 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from bayanihan.api.auth import admin
-from bayanihan.errors import Forbidden
+from bayanihan.api.access import allow
 from bayanihan.hub import Caller
 from bayanihan.sandbox import settings
 from bayanihan.sandbox.hub_store import HubSandboxStore
@@ -22,16 +21,14 @@ from bayanihan.sandbox.publication import parse_tlp, publish
 from bayanihan.sandbox.store import DirectoryStore, SandboxStore
 from bayanihan.store.organisations import HUB_CODE
 
-router = APIRouter(prefix="/api/v1/sandbox", tags=["sandbox"])
+#: an admin key of the hub operator: the only callers who run and publish sandbox cards
+OPERATOR = allow(("admin",), orgs=(HUB_CODE,), reads="admin")
+router = APIRouter(prefix="/api/v1/sandbox", tags=["sandbox"],
+                   dependencies=[Depends(OPERATOR.declare)])
 
 
 async def operator(request: Request) -> Caller:
-    """An admin key of the hub operator: the only callers who run and publish sandbox cards."""
-    found = await admin(request)
-    if found.reader.org != HUB_CODE:
-        raise Forbidden(f"the sandbox is operated by the hub operator ({HUB_CODE}) only",
-                        ["Authorization"])
-    return found
+    return await OPERATOR(request)
 
 
 async def get_store(request: Request) -> SandboxStore:

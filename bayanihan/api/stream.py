@@ -22,7 +22,8 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, WebSock
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from bayanihan.api.auth import caller, hub_of, key_from_header, member, writer
+from bayanihan.api.access import OWN, READ, WRITE_OWN
+from bayanihan.api.auth import hub_of, key_from_header
 from bayanihan.api.responses import json_response
 from bayanihan.errors import BayanihanError, InvalidInput, NotAuthenticated
 from bayanihan.hub import Caller, Hub
@@ -211,7 +212,7 @@ def sse_frame(item: Event | Notice | None) -> bytes:
 
 
 @router.get("/stream", summary="Live events (Server-Sent Events), resumable")
-async def stream(request: Request, who: Annotated[Caller, Depends(caller)],
+async def stream(request: Request, who: Annotated[Caller, Depends(READ)],
                  after: After = None, kinds: Kinds = None, vectors: Vectors = None,
                  countries: Countries = None, min_confidence: MinConfidence = None,
                  follow: Annotated[bool, Query(description="false: send what is already in the "
@@ -246,7 +247,7 @@ async def stream(request: Request, who: Annotated[Caller, Depends(caller)],
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
-@router.websocket("/ws")
+@router.websocket("/ws", dependencies=[Depends(READ.declare)])
 async def websocket(ws: WebSocket, after: After = None, kinds: Kinds = None,
                     vectors: Vectors = None, countries: Countries = None,
                     min_confidence: MinConfidence = None) -> None:
@@ -255,7 +256,7 @@ async def websocket(ws: WebSocket, after: After = None, kinds: Kinds = None,
     keepalive = setting(realtime.hub.settings, "stream_keepalive_seconds")
     try:
         key = key_from_header(ws.headers.get("authorization"))
-        who = await realtime.hub.authenticate(key)
+        who = READ.check(await realtime.hub.authenticate(key))
         sub = subscription(realtime, who, after, None, kinds, vectors, countries, min_confidence)
     except BayanihanError as exc:
         await ws.close(code=1008, reason=exc.detail[:120])
@@ -326,7 +327,7 @@ def _org(who: Caller) -> str:
 @router.post("/webhooks", summary="Register a webhook endpoint (the secret is shown once)",
              status_code=201)
 async def create_webhook(request: Request, body: EndpointIn,
-                         who: Annotated[Caller, Depends(writer)]) -> Response:
+                         who: Annotated[Caller, Depends(WRITE_OWN)]) -> Response:
     hub = hub_of(request)
     filters = Filters.parse(body.filters.kinds, body.filters.vectors, body.filters.countries,
                             body.filters.min_confidence, where="filters.")
@@ -338,21 +339,21 @@ async def create_webhook(request: Request, body: EndpointIn,
 
 
 @router.get("/webhooks", summary="This organisation's webhook endpoints")
-async def list_webhooks(request: Request, who: Annotated[Caller, Depends(member)]) -> Response:
+async def list_webhooks(request: Request, who: Annotated[Caller, Depends(OWN)]) -> Response:
     return json_response({"webhooks": await hub_of(request).db.read(
         webhooks.list_endpoints, _org(who))})
 
 
 @router.get("/webhooks/{endpoint_id}", summary="One endpoint with its queue counts")
 async def get_webhook(endpoint_id: str, request: Request,
-                      who: Annotated[Caller, Depends(member)]) -> Response:
+                      who: Annotated[Caller, Depends(OWN)]) -> Response:
     return json_response(await hub_of(request).db.read(
         webhooks.describe_endpoint, _org(who), endpoint_id))
 
 
 @router.patch("/webhooks/{endpoint_id}", summary="Pause or resume an endpoint")
 async def patch_webhook(endpoint_id: str, body: EndpointPatch, request: Request,
-                        who: Annotated[Caller, Depends(writer)]) -> Response:
+                        who: Annotated[Caller, Depends(WRITE_OWN)]) -> Response:
     return json_response(await hub_of(request).db.write(
         webhooks.set_active, _actor(who), _org(who), endpoint_id, body.active))
 
@@ -360,14 +361,14 @@ async def patch_webhook(endpoint_id: str, body: EndpointPatch, request: Request,
 @router.delete("/webhooks/{endpoint_id}", summary="Delete an endpoint and its queue",
                status_code=204)
 async def delete_webhook(endpoint_id: str, request: Request,
-                         who: Annotated[Caller, Depends(writer)]) -> Response:
+                         who: Annotated[Caller, Depends(WRITE_OWN)]) -> Response:
     await hub_of(request).db.write(webhooks.delete_endpoint, _actor(who), _org(who), endpoint_id)
     return Response(status_code=204)
 
 
 @router.get("/webhooks/{endpoint_id}/dead-letters", summary="Deliveries given up on")
 async def list_dead_letters(endpoint_id: str, request: Request,
-                            who: Annotated[Caller, Depends(member)],
+                            who: Annotated[Caller, Depends(OWN)],
                             limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
     rows = await hub_of(request).db.read(webhooks.dead_letters, _org(who), endpoint_id, limit)
     return json_response({"dead_letters": rows}, raw_keys=("event",))
@@ -376,7 +377,7 @@ async def list_dead_letters(endpoint_id: str, request: Request,
 @router.post("/webhooks/{endpoint_id}/dead-letters/replay",
              summary="Queue dead letters again (all, or the given positions)")
 async def replay_dead_letters(endpoint_id: str, request: Request,
-                              who: Annotated[Caller, Depends(writer)],
+                              who: Annotated[Caller, Depends(WRITE_OWN)],
                               body: ReplayIn | None = None) -> Response:
     count = await hub_of(request).db.write(webhooks.replay, _actor(who), _org(who), endpoint_id,
                                            body.positions if body else None)

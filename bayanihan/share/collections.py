@@ -40,9 +40,8 @@ from sqlalchemy import (
     update,
 )
 
-from bayanihan.model.members import OrgKind
 from bayanihan.model.tlp import TLP
-from bayanihan.share.policy import Reader, visible
+from bayanihan.share.policy import WRITER_KINDS, Reader, visible
 from bayanihan.store import audit
 from bayanihan.store.events import append_events
 from bayanihan.store.schema import object_audience, stix_objects
@@ -51,7 +50,6 @@ from bayanihan.store.schema import object_audience, stix_objects
 ALERT_LABEL = "bayanihan-alert"
 ALERT_TYPES = ("report", "note")
 NAMESPACE = uuid.UUID("0b7c5f0e-3d1a-5a55-9c47-2f6f0f1d8a31")
-WRITERS = (OrgKind.MEMBER, OrgKind.PARTNER, OrgKind.HUB)
 VERSION_WORDS = ("first", "last", "all")
 
 
@@ -72,7 +70,7 @@ class Collection:
         return self.public or reader.authenticated
 
     def can_write(self, reader: Reader, writer_key: bool) -> bool:
-        return self.writable and writer_key and reader.kind in WRITERS
+        return self.writable and writer_key and reader.kind in WRITER_KINDS
 
     def info(self, reader: Reader, writer_key: bool) -> dict[str, Any]:
         """The TAXII collection resource, for this reader."""

@@ -64,6 +64,17 @@ class Reader:
 
 PUBLIC = Reader()
 
+#: The one rule for writing, on every path (JSON API, reports, TAXII, campaigns, webhooks):
+#: an analyst or admin key of a member, partner or the hub operator. Downstream and
+#: observer organisations consume; they report through their member CERT.
+WRITER_ROLES = ("analyst", "admin")
+WRITER_KINDS = (OrgKind.MEMBER, OrgKind.PARTNER, OrgKind.HUB)
+
+
+def may_write(reader: Reader, role: str | None) -> bool:
+    """Whether a key of ``role`` held by ``reader``'s organisation may write."""
+    return role in WRITER_ROLES and reader.kind in WRITER_KINDS
+
 
 def may_see(reader: Reader, tlp: str, author_org: str | None,
             audience: Sequence[str] | None) -> bool:

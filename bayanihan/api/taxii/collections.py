@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bayanihan.api.auth import caller
+from bayanihan.api.access import READ
 from bayanihan.api.taxii.media import taxii_response
 from bayanihan.errors import Forbidden, NotAuthenticated, NotFound
 from bayanihan.hub import Caller
@@ -36,13 +36,13 @@ def collection_for(collection_id: str, who: Caller, *, write: bool = False) -> C
 
 
 @router.get("/api/collections/", summary="TAXII: the collections you may read")
-async def get_collections(who: Annotated[Caller, Depends(caller)]) -> Response:
+async def get_collections(who: Annotated[Caller, Depends(READ)]) -> Response:
     infos = [c.info(who.reader, who.can_write) for c in listed(who.reader)]
     return taxii_response(orjson.dumps({"collections": infos} if infos else {}))
 
 
 @router.get("/api/collections/{collection_id}/", summary="TAXII: one collection")
 async def get_collection(collection_id: str, request: Request,
-                         who: Annotated[Caller, Depends(caller)]) -> Response:
+                         who: Annotated[Caller, Depends(READ)]) -> Response:
     found = collection_for(collection_id, who)
     return taxii_response(orjson.dumps(found.info(who.reader, who.can_write)))

@@ -8,7 +8,8 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bayanihan.api.auth import caller, hub_of
+from bayanihan.api.access import PUBLIC
+from bayanihan.api.auth import hub_of
 from bayanihan.api.taxii.media import TAXII_MEDIA, taxii_response
 from bayanihan.hub import Caller
 
@@ -21,7 +22,7 @@ def api_root_url(request: Request) -> str:
 
 
 @router.get("/", summary="TAXII: server discovery")
-async def discovery(request: Request, _who: Annotated[Caller, Depends(caller)]) -> Response:
+async def discovery(request: Request, _who: Annotated[Caller, Depends(PUBLIC)]) -> Response:
     hub = hub_of(request)
     root = api_root_url(request)
     return taxii_response(orjson.dumps({
@@ -33,7 +34,7 @@ async def discovery(request: Request, _who: Annotated[Caller, Depends(caller)]) 
 
 
 @router.get(f"/{API_ROOT}/", summary="TAXII: API root information")
-async def api_root(request: Request, _who: Annotated[Caller, Depends(caller)]) -> Response:
+async def api_root(request: Request, _who: Annotated[Caller, Depends(PUBLIC)]) -> Response:
     hub = hub_of(request)
     return taxii_response(orjson.dumps({
         "title": f"{hub.settings.hub_name}: shared threat intelligence",

@@ -14,7 +14,8 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from bayanihan.api.auth import caller, hub_of, writer
+from bayanihan.api.access import READ, WRITE
+from bayanihan.api.auth import hub_of
 from bayanihan.api.objects import parse_audience
 from bayanihan.api.taxii import filters
 from bayanihan.api.taxii.collections import collection_for
@@ -29,7 +30,7 @@ from bayanihan.store.tables_taxii import make_paging_secret, save_status
 
 router = APIRouter()
 BASE = "/api/collections/{collection_id}"
-Who = Annotated[Caller, Depends(caller)]
+Who = Annotated[Caller, Depends(READ)]
 
 
 async def paging_secret(request: Request) -> bytes:
@@ -94,7 +95,7 @@ async def get_objects(collection_id: str, request: Request, who: Who) -> Respons
 
 @router.post(BASE + "/objects/", status_code=202, summary="TAXII: add objects (an envelope)")
 async def add_objects(collection_id: str, request: Request,
-                      who: Annotated[Caller, Depends(writer)],
+                      who: Annotated[Caller, Depends(WRITE)],
                       audience: Annotated[str | None, Query(
                           description="AMBER audience or RED recipients, comma-separated "
                                       "organisation codes (as /api/v1/objects).")] = None,
@@ -128,7 +129,7 @@ async def get_object(collection_id: str, object_id: str, request: Request, who: 
 
 @router.delete(BASE + "/objects/{object_id}/", summary="TAXII: delete your own object")
 async def delete_object(collection_id: str, object_id: str, request: Request,
-                        who: Annotated[Caller, Depends(writer)]) -> Response:
+                        who: Annotated[Caller, Depends(WRITE)]) -> Response:
     """Only the author organisation deletes (versions matching ``match[version]``, default all)."""
     found = collection_for(collection_id, who, write=True)
     hub = hub_of(request)

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from bayanihan.api.auth import hub_of, member
+from bayanihan.api.access import OWN
+from bayanihan.api.auth import hub_of
 from bayanihan.api.taxii.media import taxii_response
 from bayanihan.errors import NotFound
 from bayanihan.hub import Caller
@@ -46,7 +47,7 @@ def status_resource(status_id: str, requested: str, result: IngestResult) -> dic
 @router.get("/api/status/{status_id}/", summary="TAXII: status of an object POST")
 @router.get("/api/status/{status_id}", include_in_schema=False)
 async def get_status(status_id: str, request: Request,
-                     who: Annotated[Caller, Depends(member)]) -> Response:
+                     who: Annotated[Caller, Depends(OWN)]) -> Response:
     assert who.reader.org is not None
     body = await hub_of(request).db.read(load_status, status_id, who.reader.org)
     if body is None:
