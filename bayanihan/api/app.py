@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import Response
 
-from bayanihan import __version__
+from bayanihan import __version__, web
 from bayanihan.api import access, errors
 from bayanihan.api.admin import router as admin_router
 from bayanihan.api.campaigns import router as campaigns_router
+from bayanihan.api.check import router as check_router
+from bayanihan.api.exports import router as exports_router
 from bayanihan.api.limits import BodyLimit
+from bayanihan.api.messages import router as messages_router
 from bayanihan.api.objects import router as objects_router
 from bayanihan.api.reports import router as reports_router
 from bayanihan.api.responses import json_response
@@ -21,6 +26,7 @@ from bayanihan.api.stream import router as stream_router
 from bayanihan.api.taxii import router as taxii_router
 from bayanihan.config import Settings, load_settings
 from bayanihan.hub import Hub
+from bayanihan.pipeline import drain_forever
 
 
 def create_app(settings: Settings | None = None, hub: Hub | None = None) -> FastAPI:
@@ -34,7 +40,11 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
         if owned:
             the_hub.open()
         the_hub.validation.allow()
+        linker = asyncio.create_task(drain_forever(the_hub))  # the link queue (issue 12)
         yield
+        linker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await linker
         the_hub.validation.close()
         if owned:
             the_hub.close()
@@ -44,6 +54,8 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
         version=__version__,
         summary="Regional hub for reporting, linking and warning about AI-driven attacks",
         lifespan=lifespan,
+        docs_url=None,  # served by bayanihan.web from assets in the package (no CDN)
+        redoc_url=None,
     )
     app.state.hub = the_hub
     errors.install(app)
@@ -66,5 +78,9 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
     app.include_router(stream_router)
     app.include_router(campaigns_router)
     app.include_router(taxii_router)
+    app.include_router(exports_router)
+    app.include_router(check_router)
+    app.include_router(messages_router)
+    web.install(app)  # pages, /docs, /redoc, static assets
     access.annotate(app)  # keep last: every route declares who may call it
     return app

@@ -22,7 +22,6 @@ from bayanihan.api.responses import json_response, render
 from bayanihan.errors import InvalidInput, NotFound, UnsupportedMediaType
 from bayanihan.hub import Caller
 from bayanihan.ingest import misp
-from bayanihan.ingest.report_submit import submit_report
 from bayanihan.ingest.reports import (
     CHANNELS,
     VECTORS,
@@ -34,6 +33,8 @@ from bayanihan.ingest.reports import (
 from bayanihan.ingest.uploads import Upload, hash_upload
 from bayanihan.model.atlas import is_technique_id, normalise_technique_id
 from bayanihan.model.stix import format_ms, parse_us
+from bayanihan.model.timing import Stages, server_timing
+from bayanihan.pipeline import link, submit
 from bayanihan.share.policy import visible
 from bayanihan.store.reports import ReportFilter, facets_of, list_reports
 from bayanihan.store.schema import stix_objects
@@ -103,16 +104,20 @@ async def _report_input(request: Request) -> tuple[Any, list[Upload]]:
 @router.post("/reports", summary="Report an AI-driven attack", status_code=201,
              openapi_extra=_REPORT_BODY)
 async def post_report(request: Request, who: Annotated[Caller, Depends(WRITE)]) -> Response:
-    """Stored as STIX 2.1 in one transaction; 201 with the ids, or 4xx naming the field."""
+    """Stored as STIX 2.1 in one transaction, then indexed, linked and alerted on
+    (``bayanihan.pipeline``); 201 with the ids and ``Server-Timing`` per stage, or 4xx
+    naming the field."""
     assert who.submitter is not None
-    data, uploads = await _report_input(request)
-    report = parse_report(data)
-    done = await submit_report(hub_of(request), report, who.submitter, visible(who.reader),
-                               uploads=uploads)
+    stages = Stages()
+    with stages.stage("parse"):
+        data, uploads = await _report_input(request)
+        report = parse_report(data)
+    done, _linked = await submit(hub_of(request), report, who.submitter, visible(who.reader),
+                                uploads=uploads, stages=stages)
     body = done.as_dict()
     body["uploads"] = [{"field": u.field, "kind": u.kind, "size": u.size, "mime_type": u.mime_type,
                         "hashes": u.hashes, "stored": u.keep} for u in uploads]
-    return json_response(body, 201)
+    return json_response(body, 201, headers={"Server-Timing": server_timing(stages)})
 
 
 @router.post("/import/misp", summary="Import a MISP event (JSON as PyMISP writes it)",
@@ -123,6 +128,7 @@ async def import_misp(request: Request, who: Annotated[Caller, Depends(WRITE)],
     event = misp.read_event(await request.body())
     done = await misp.import_event(hub_of(request), event, who.submitter, visible(who.reader),
                                    parse_audience(audience))
+    await link(hub_of(request), done.report_id)
     return json_response(done.as_dict(), 201)
 
 
