@@ -17,7 +17,7 @@ from bayanihan.errors import InvalidInput, TooLarge
 from bayanihan.ingest.held import hold, release_held
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix20 import is_stix20, upgrade
-from bayanihan.model.tlp import LEVEL_BY_MARKING, TLP, is_tlp_marking
+from bayanihan.model.tlp import LEVEL_BY_MARKING, TLP, is_tlp_marking, tlp_of
 from bayanihan.model.validation import validate
 from bayanihan.store import audit
 from bayanihan.store import organisations as orgs
@@ -202,6 +202,12 @@ def check_audience(conn: Connection, audience: Sequence[str] | None) -> dict[str
     return {c: known[c] for c in codes}
 
 
+def tlp_of_refs(obj: dict[str, Any]) -> TLP | None:
+    """The TLP level an object's own markings give it; None when it carries no TLP marking."""
+    refs = obj.get("object_marking_refs")
+    return tlp_of(refs) if isinstance(refs, list) else None
+
+
 def _marking_refs(obj: dict[str, Any]) -> list[str]:
     refs = [r for r in obj.get("object_marking_refs", ()) if not is_tlp_marking(r)]
     refs += [g["marking_ref"] for g in obj.get("granular_markings", ())
@@ -251,11 +257,13 @@ def store_checked(
     author_of: Callable[[dict[str, Any]], str | None] | None = None,
     action: str = "objects.add",
     atomic: bool = False,
+    default_tlp: TLP | None = None,
 ) -> IngestResult:
     """The write half of ingest, inside the caller's write transaction.
 
     With ``atomic`` the bundle is stored whole or not at all: one rejected object raises
-    :class:`AllOrNothing` and the transaction rolls back.
+    :class:`AllOrNothing` and the transaction rolls back. ``default_tlp``: the TLP of objects
+    that carry no TLP marking of their own (else AMBER); the object itself is not changed.
     """
     kinds = check_audience(conn, audience)
     named = list(kinds) if kinds is not None else None
@@ -278,7 +286,7 @@ def store_checked(
             results[index].status = "rejected"
             results[index].errors.append(FieldError(f"objects[{index}].created_by_ref", claim))
             continue
-        tlp = object_tlp(obj)
+        tlp = object_tlp(obj) if default_tlp is None else (tlp_of_refs(obj) or default_tlp)
         if tlp is TLP.RED and red_blocked:
             results[index].status = "rejected"
             results[index].errors.append(FieldError("audience", red_blocked))

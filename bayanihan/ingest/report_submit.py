@@ -26,6 +26,7 @@ from bayanihan.ingest.uploads import Upload
 from bayanihan.model import extension
 from bayanihan.model.atlas import external_ids
 from bayanihan.model.members import is_member_state
+from bayanihan.model.techniques import lookup as lookup_technique
 from bayanihan.model.timing import Stages
 from bayanihan.model.tlp import TLP
 from bayanihan.store import audit
@@ -90,7 +91,8 @@ async def ensure_published(hub: Hub) -> None:
 
 def find_techniques(conn: Connection, ids: Sequence[str], where: ColumnElement[bool],
                     ) -> dict[str, str]:
-    """Technique id -> attack-pattern id, among the stored objects ``where`` admits."""
+    """Technique id -> attack-pattern id, among the stored objects ``where`` admits, else
+    from the technique catalogue shipped in the package (MITRE's own attack-pattern ids)."""
     found: dict[str, str] = {}
     for tech in ids:
         rows = conn.execute(
@@ -104,6 +106,8 @@ def find_techniques(conn: Connection, ids: Sequence[str], where: ColumnElement[b
             if tech in external_ids(obj) and not obj.get("x_mitre_deprecated"):
                 found[tech] = row.id
                 break
+        if tech not in found and (known := lookup_technique(tech)) is not None:
+            found[tech] = known["stix_id"]
     return found
 
 

@@ -1,0 +1,101 @@
+"""Whole STIX files in: MITRE ATT&CK and ATLAS releases, and any large bundle (``bayanihan ingest``).
+
+A release is read (gzip or plain JSON; a bundle, a list or one object), its
+marking-definitions and identities stored first (a release may list them last), then the
+rest in chunks of :data:`CHUNK` objects, one write transaction each, so a progress bar can
+follow. Objects are stored as MITRE published them (STIX 2.0 ones upgraded to 2.1); the
+distribution TLP of objects without a TLP marking of their own is ``tlp`` (TLP:CLEAR by
+default for the public releases), kept beside the object, not written into it.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bayanihan.ingest.bundles import (
+    IngestResult,
+    Submitter,
+    check_objects,
+    parse_bundle,
+    store_checked,
+)
+from bayanihan.model.tlp import TLP
+
+if TYPE_CHECKING:
+    from bayanihan.hub import Hub
+
+__all__ = ["CHUNK", "ReleaseSummary", "ingest_release", "read_release"]
+
+CHUNK = 5000
+FIRST_TYPES = ("marking-definition", "identity", "extension-definition")
+
+
+@dataclass
+class ReleaseSummary:
+    objects: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    held: int = 0
+    upgraded: int = 0
+    rejected: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, result: IngestResult) -> None:
+        self.objects += len(result.results)
+        self.stored += len(result.stored)
+        for r in result.results:
+            self.duplicates += r.status == "duplicate"
+            self.held += r.status == "held"
+            self.upgraded += r.upgraded_from is not None
+            if r.status == "rejected":
+                self.rejected += 1
+                reason = r.errors[0].reason if r.errors else "rejected"
+                self.reasons[reason.split(" (")[0][:120]] += 1
+                if len(self.examples) < 10:
+                    self.examples.append(f"{r.id}: {reason}")
+
+    def lines(self) -> list[str]:
+        out = [f"{self.objects} objects: {self.stored} stored, {self.duplicates} already there, "
+               f"{self.held} held for a marking-definition, {self.rejected} rejected"
+               + (f"; {self.upgraded} upgraded from STIX 2.0" if self.upgraded else "")]
+        out += [f"  {n} x {reason}" for reason, n in self.reasons.most_common(10)]
+        return out
+
+
+def read_release(path: Path, max_objects: int = 10_000_000) -> list[Any]:
+    """The objects of a STIX file (``.gz`` is decompressed)."""
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    return parse_bundle(raw, max_objects)
+
+
+def _ordered(objects: Sequence[Any]) -> list[Any]:
+    """Definitions and identities first (their order inside each group unchanged)."""
+    first = [o for o in objects if isinstance(o, dict) and o.get("type") in FIRST_TYPES]
+    rest = [o for o in objects if not (isinstance(o, dict) and o.get("type") in FIRST_TYPES)]
+    return first + rest
+
+
+def ingest_release(hub: Hub, objects: Sequence[Any], submitter: Submitter, *,
+                   tlp: TLP = TLP.CLEAR, audience: Sequence[str] | None = None,
+                   progress: Callable[[int], None] | None = None) -> ReleaseSummary:
+    """Store ``objects`` (a whole release) as ``submitter``; ``progress(n)`` after each chunk."""
+    summary = ReleaseSummary()
+    ordered = _ordered(objects)
+    store = functools.partial(store_checked, action="objects.ingest", default_tlp=tlp)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start:start + CHUNK]
+        results, good = check_objects(chunk, submitter)
+        result = hub.db.write_sync(store, results, good, submitter, audience)
+        summary.add(result)
+        if progress:
+            progress(len(chunk))
+    return summary
