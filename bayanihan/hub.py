@@ -95,7 +95,7 @@ class Hub:
         orgs.add(conn, console, orgs.HUB_CODE, self.settings.hub_name, OrgKind.HUB)
         key, info = keys.create(conn, console, orgs.HUB_CODE, keys.Role.ADMIN, label="first start")
         path = Path(self.settings.data_dir).resolve() / ADMIN_KEY_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(key + "\n")

@@ -46,7 +46,7 @@ def run(url: str, workdir: Path, count: int) -> dict[str, float]:
     hub.db.write_sync(orgs.seed_asean, audit.Actor.console())
     hub_org = hub.db.read_sync(orgs.require, orgs.HUB_CODE)
     operator = Submitter(hub_org.code, hub_org.identity_id, hub_org.kind)
-    from bayanihan.ingest.misp_cli import load_atlas
+    from bayanihan.ingest.files import load_atlas
 
     asyncio.run(load_atlas(hub, ATLAS.read_bytes(), operator))
     asyncio.run(hub.ingest_objects([ATTACK_PHISHING], operator, None))

@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bayanihan.cli.sandbox import write_card
 from bayanihan.sandbox import Limits, RunOptions, Suite, baseline, datasets, parse_tool, run
-from bayanihan.sandbox.cli import write_card
 from bayanihan.sandbox.entrants import cross_validate
 from bayanihan.sandbox.suite import Case, shipped_suite
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 import uvicorn
 from sqlalchemy import create_engine, text
@@ -32,6 +33,9 @@ from bayanihan.store import audit, keys
 from bayanihan.store import organisations as orgs
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# no property test may depend on the machine's speed (a loaded CI runner): no deadline
+hypothesis.settings.register_profile("bayanihan", deadline=None)
+hypothesis.settings.load_profile("bayanihan")
 PG_URL = os.environ.get("BAYANIHAN_TEST_PG_URL", "")
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -12,9 +12,11 @@ single total order across every ``bayanihan serve`` process.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -28,6 +30,16 @@ T = TypeVar("T")
 
 #: Advisory lock key that orders writes on PostgreSQL ("BAYANIHN" in ASCII).
 WRITE_LOCK_KEY = 0x42_41_59_41_4E_49_48_4E
+
+
+def owner_only_file(path: str) -> None:
+    """Create the SQLite file (and its folder) readable by the owner only, before SQLite
+    opens it: SQLite gives ``-wal``, ``-shm`` and journals the main file's permissions,
+    and the file holds RED bodies, webhook secrets and the TAXII paging secret."""
+    file = Path(path)
+    if not file.parent.exists():
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(file, os.O_RDWR | os.O_CREAT, 0o600))
 
 
 def _sqlite_engine(url: str, *, writer: bool) -> Engine:
@@ -69,6 +81,7 @@ class Database:
         if self.is_sqlite:
             if parsed.database in (None, "", ":memory:"):
                 raise ValueError("SQLite needs a file path: sqlite:///PATH (WAL needs a file)")
+            owner_only_file(parsed.database)
             self.read_engine = _sqlite_engine(url, writer=False)
             self.write_engine = _sqlite_engine(url, writer=True)
             self._writer: ThreadPoolExecutor | None = ThreadPoolExecutor(

@@ -173,8 +173,9 @@ def _settle(v: NewVersion, prior: Sequence[Any], mine: Sequence[list[Any]]) -> b
             owner = first.author_org or next((r.author_org for r in prior if r.author_org), None)
             if owner and v.author_org and owner != v.author_org and not is_sco(v.type):
                 v.outcome = Outcome.CONFLICT
-                v.reason = (f"{v.id} was first submitted by organisation {owner}; only it can "
-                            "add versions")
+                # never name the owner: the caller may not be allowed to read the object
+                v.reason = (f"{v.id}: only the organisation that first submitted this id can "
+                            "add versions of it")
                 return False
         return True
     if clash == v.body:

@@ -15,6 +15,15 @@ from bayanihan.api.access import PUBLIC
 
 ASSETS = Path(fastapi_offline.__file__).parent / "static"
 PREFIX = "/static/api-docs"
+#: the pages may load nothing from elsewhere (ReDoc would fetch its logo from a CDN)
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; "
+       "connect-src 'self'; frame-ancestors 'none'")
+
+
+def _own_only(response: HTMLResponse) -> HTMLResponse:
+    response.headers["Content-Security-Policy"] = CSP
+    return response
 
 
 def install(app: FastAPI) -> None:
@@ -24,14 +33,15 @@ def install(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False, dependencies=[Depends(PUBLIC.declare)])
     async def swagger(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(
+        return _own_only(get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json", title=title,
             swagger_js_url=f"{PREFIX}/swagger-ui-bundle.js",
             swagger_css_url=f"{PREFIX}/swagger-ui.css",
-            swagger_favicon_url=f"{PREFIX}/favicon.png")
+            swagger_favicon_url=f"{PREFIX}/favicon.png"))
 
     @app.get("/redoc", include_in_schema=False, dependencies=[Depends(PUBLIC.declare)])
     async def redoc(request: Request) -> HTMLResponse:
-        return get_redoc_html(openapi_url=app.openapi_url or "/openapi.json", title=title,
-                              redoc_js_url=f"{PREFIX}/redoc.standalone.js",
-                              redoc_favicon_url=f"{PREFIX}/favicon.png", with_google_fonts=False)
+        return _own_only(get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=title,
+            redoc_js_url=f"{PREFIX}/redoc.standalone.js",
+            redoc_favicon_url=f"{PREFIX}/favicon.png", with_google_fonts=False))

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from stix2validator import validate_instance
 from typer.testing import CliRunner
 
+from bayanihan.cli.campaigns import campaigns_app
 from bayanihan.correlate import infrastructure
 from bayanihan.correlate.campaigns import correlate_report, pending_reports, relationship_id
-from bayanihan.correlate.cli import campaigns_app
 from bayanihan.correlate.links import INFRA_KINDS, LinkRules, load_rules
 from bayanihan.hub import Hub
 from bayanihan.ingest.bundles import Submitter

@@ -12,7 +12,7 @@ import pytest
 
 from bayanihan.hub import Hub
 from bayanihan.ingest.bundles import Submitter
-from bayanihan.ingest.misp_cli import load_atlas
+from bayanihan.ingest.files import load_atlas
 from bayanihan.model.atlas import external_ids
 from bayanihan.model.tlp import TLP
 from bayanihan.store import organisations as orgs

@@ -14,8 +14,8 @@ import tlsh
 from pymisp import MISPEvent, MISPObject
 
 from bayanihan.errors import InvalidInput
+from bayanihan.ingest.files import ingest_file
 from bayanihan.ingest.misp import ATTRIBUTE_KINDS
-from bayanihan.ingest.misp_cli import ingest_file
 from bayanihan.model.tlp import TLP
 from tests.conftest import RunningHub
 

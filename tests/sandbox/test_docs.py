@@ -9,8 +9,8 @@ from pathlib import Path
 
 import typer.main
 
+from bayanihan.cli.sandbox import sandbox_app
 from bayanihan.sandbox import Limits
-from bayanihan.sandbox.cli import sandbox_app
 from bayanihan.sandbox.filemutators import FILE_MUTATORS
 from bayanihan.sandbox.mutators import TEXT_MUTATORS
 from bayanihan.sandbox.policy import CHECKLIST, CRITERIA

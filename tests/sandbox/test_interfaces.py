@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from bayanihan.api import errors
 from bayanihan.api.sandbox import get_store, router
+from bayanihan.cli.sandbox import sandbox_app
 from bayanihan.config import load_settings
 from bayanihan.hub import Hub
-from bayanihan.sandbox.cli import sandbox_app
 from bayanihan.sandbox.hub_store import HubSandboxStore
 from bayanihan.sandbox.store import DirectoryStore
 from bayanihan.sandbox.suite import Path

@@ -75,8 +75,9 @@ def test_one_rule_decides_who_may_write() -> None:
 
 def _concrete(path: str, method: str) -> str:
     # reads probe the public collection (readable without a key), writes the regional one
-    values = {"collection_id": PUBLIC if method == "GET" else REGIONAL, "object_id": "indicator--" + "0" * 8 + "-0000-4000-8000-"
-              + "0" * 12, "report_id": "report--00000000-0000-4000-8000-000000000000"}
+    values = {"collection_id": PUBLIC if method == "GET" else REGIONAL,
+              "object_id": "indicator--00000000-0000-4000-8000-000000000000",
+              "report_id": "report--00000000-0000-4000-8000-000000000000"}
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
 
 

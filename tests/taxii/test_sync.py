@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from bayanihan.cli.sync import sync_app
 from bayanihan.model.tlp import TLP
 from bayanihan.share.sync import Remote, pull, push
-from bayanihan.share.sync_cli import sync_app
 from bayanihan.store.schema import stix_objects
 from bayanihan.store.tables_taxii import all_cursors
 from tests.conftest import RunningHub

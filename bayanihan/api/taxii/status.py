@@ -19,12 +19,15 @@ router = APIRouter()
 
 
 def status_resource(status_id: str, requested: str, result: IngestResult) -> dict[str, Any]:
-    """The TAXII status resource of one ingest (it completes before the POST answers)."""
+    """The TAXII status resource of one ingest (it completes before the POST answers).
+
+    Every status-details entry has the ``version`` TAXII 2.1 requires; an object rejected
+    before its version could be read (no valid ``modified``/``created``) carries the
+    request's timestamp."""
     successes, failures = [], []
     for r in result.results:
-        detail: dict[str, Any] = {"id": r.id or f"objects[{r.index}]"}
-        if r.version:
-            detail["version"] = r.version
+        detail: dict[str, Any] = {"id": r.id or f"objects[{r.index}]",
+                                  "version": r.version or requested}
         if r.status == "rejected":
             detail["message"] = "; ".join(f"{e.field}: {e.reason}" for e in r.errors)
             failures.append(detail)

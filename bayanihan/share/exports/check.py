@@ -12,8 +12,8 @@ not even that something exists.
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import suppress
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 

@@ -16,18 +16,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
+from bayanihan.cli.common import opened
 from bayanihan.errors import BayanihanError
 from bayanihan.hub import Hub
+from bayanihan.sandbox import settings
+from bayanihan.sandbox.errors import SandboxError
+from bayanihan.sandbox.hub_store import HubSandboxStore
+from bayanihan.sandbox.policy import load_evidence, load_policy
+from bayanihan.sandbox.publication import parse_tlp, publish
+from bayanihan.sandbox.render import render_html
+from bayanihan.sandbox.suite import KINDS, load_suite
+from bayanihan.sandbox.tools import parse_tool
 from bayanihan.store import audit
-
-from . import settings
-from .errors import SandboxError
-from .hub_store import HubSandboxStore
-from .policy import load_evidence, load_policy
-from .publication import parse_tlp, publish
-from .render import render_html
-from .suite import KINDS, load_suite
-from .tools import parse_tool
 
 sandbox_app = typer.Typer(help="Regulatory sandbox: test AI security tools in isolation.",
                           no_args_is_help=True)
@@ -44,8 +44,6 @@ DatabaseOpt = Annotated[str | None, typer.Option(
 
 @contextmanager
 def _hub(database: str | None) -> Iterator[Hub]:
-    from bayanihan.cli import opened  # the hub CLI imports this module: import late
-
     with opened(database) as hub:
         yield hub
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bayanihan.cli.common import opened, run
 from bayanihan.model.stix import format_ms
 from bayanihan.share.sync import Progress as SyncProgress
 from bayanihan.share.sync import Remote, SyncError, SyncReport, pull, push
@@ -39,8 +40,6 @@ PageOpt = Annotated[int, typer.Option("--page-size", min=1, max=10_000,
 
 
 def _run(direction: str, job: Callable[[SyncProgress], SyncReport]) -> SyncReport:
-    from bayanihan.cli import run  # late: cli.py mounts this app
-
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err) as bar:
         task = bar.add_task(f"{direction}: starting", total=None)
@@ -78,8 +77,6 @@ def pull_command(url: UrlArg,
                  page_size: PageOpt = 1000, database: DatabaseOpt = None,
                  config: ConfigOpt = None) -> None:
     """Pull what the remote collection added since the last pull."""
-    from bayanihan.cli import opened
-
     remote = Remote(url, key=key, user=user, password=password)
     with opened(database, config) as hub:
         report = _run("pull", lambda shown: pull(hub, remote, source_org.upper(),
@@ -95,8 +92,6 @@ def push_command(url: UrlArg,
                  page_size: PageOpt = 500, database: DatabaseOpt = None,
                  config: ConfigOpt = None) -> None:
     """Push this organisation's objects added since the last push (never TLP:RED)."""
-    from bayanihan.cli import opened
-
     remote = Remote(url, key=key, user=user, password=password)
     with opened(database, config) as hub:
         report = _run("push", lambda shown: push(hub, remote, org.upper(), page_size=page_size,
@@ -107,8 +102,6 @@ def push_command(url: UrlArg,
 @sync_app.command("status")
 def status_command(database: DatabaseOpt = None, config: ConfigOpt = None) -> None:
     """Where each remote collection's pull and push cursors stand."""
-    from bayanihan.cli import opened
-
     with opened(database, config) as hub:
         rows = hub.db.read_sync(all_cursors)
     table = Table("remote", "direction", "cursor", "objects moved", "updated")
