@@ -94,9 +94,10 @@ def run_cmd(
     database: DatabaseOpt = None,
 ) -> None:
     """Run a tool against a suite and its adversarial variants; store the report card."""
-    from .entrants import entrant_tool  # scikit-learn and the harness: only when running
-    from .harness import RunOptions, RunResult, run
-    from .isolation import Limits
+    # scikit-learn and the harness: only when running
+    from bayanihan.sandbox.entrants import entrant_tool
+    from bayanihan.sandbox.harness import RunOptions, RunResult, run
+    from bayanihan.sandbox.isolation import Limits
 
     answers = None
     if evidence is not None:
@@ -222,7 +223,7 @@ def baseline_train(
     split: str = "train", database: DatabaseOpt = None,
 ) -> None:
     """Fit the char n-gram TF-IDF + logistic regression baseline on a suite's split."""
-    from . import baseline
+    from bayanihan.sandbox import baseline
 
     with _store(database) as store:
         trained = _guarded(lambda: baseline.train(store.get_suite(suite), out, split))

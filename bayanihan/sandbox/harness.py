@@ -16,11 +16,11 @@ from typing import Any
 from . import metrics
 from .errors import SandboxError
 from .filemutators import FILE_MUTATORS, mutate_bytes
-from .isolation import Limits, status
+from .isolation import Confinement, Limits, status
 from .mutators import TEXT_MUTATORS, mutate_text
 from .policy import Policy, checklist_items, judge, load_policy, principles_view, worst
 from .suite import Case, Suite
-from .tools import Tool, run_tool
+from .tools import Tool, run_tool, tool_confinement
 from .verdict import Verdict
 
 SCHEMA = "bayanihan.sandbox.card/1"
@@ -34,6 +34,7 @@ class RunOptions:
     mutators: Sequence[str] | None = None  # None: every mutator for the suite's kind
     limits: Limits = field(default_factory=Limits)
     netns: bool = True
+    unsafe_no_isolation: bool = False  # run even where bubblewrap cannot (card: not isolated)
     evidence: dict[str, dict[str, str]] | None = None
 
 
@@ -58,7 +59,7 @@ def build_cases(cases: Sequence[Case], names: Sequence[str], seed: int, kind: st
                 blobdir: Path | None = None) -> tuple[list[dict[str, Any]], list[tuple[str, int]],
                                                       dict[str, int]]:
     """Wire-format cases: clean ones, then each mutator's variants; and which is which."""
-    wire = [_wire(c) for c in cases]
+    wire = [_wire(c, blobdir) for c in cases]
     origin: list[tuple[str, int]] = [("", i) for i in range(len(cases))]
     changed = dict.fromkeys(names, 0)
     for name in names:
@@ -70,7 +71,7 @@ def build_cases(cases: Sequence[Case], names: Sequence[str], seed: int, kind: st
                 wire.append({"id": vid, "text": text})
             else:
                 assert blobdir is not None
-                data = Path(case.path or "").read_bytes()
+                data = _read_case(case)
                 new = mutate_bytes(name, data, seed, case.id)
                 changed[name] += new != data
                 target = blobdir / hashlib.sha256(vid.encode()).hexdigest()
@@ -80,9 +81,24 @@ def build_cases(cases: Sequence[Case], names: Sequence[str], seed: int, kind: st
     return wire, origin, changed
 
 
-def _wire(case: Case) -> dict[str, Any]:
-    return {"id": case.id, "text": case.text} if case.text is not None else \
-        {"id": case.id, "path": str(Path(case.path or "").resolve())}
+def _read_case(case: Case) -> bytes:
+    try:
+        return Path(case.path or "").read_bytes()
+    except OSError as exc:
+        raise SandboxError(case.path or case.id, f"cannot read case file ({exc.strerror})") \
+            from None
+
+
+def _wire(case: Case, blobdir: Path | None = None) -> dict[str, Any]:
+    """A case as the tool receives it; a file case is copied into ``blobdir`` (the only
+    folder of inputs the tool can see), under a name that says nothing of the original."""
+    if case.text is not None:
+        return {"id": case.id, "text": case.text}
+    if blobdir is None:
+        return {"id": case.id, "path": str(Path(case.path or "").resolve())}
+    target = blobdir / (hashlib.sha256(case.id.encode()).hexdigest() + Path(case.path or "").suffix)
+    target.write_bytes(_read_case(case))
+    return {"id": case.id, "path": str(target)}
 
 
 @dataclass
@@ -94,6 +110,8 @@ class Execution:
     changed: dict[str, int]
     restarts: int = 0
     wall: float = 0.0
+    confined: Confinement | None = None
+    first_crash: dict[str, str] | None = None
 
     def extend(self, other: Execution, offset: int) -> None:
         """Append another pass whose cases follow this one's (cross-validation folds)."""
@@ -103,6 +121,7 @@ class Execution:
             self.changed[name] = self.changed.get(name, 0) + other.changed[name]
         self.restarts += other.restarts
         self.wall += other.wall
+        self.first_crash = self.first_crash or other.first_crash
 
     def all(self) -> list[Verdict]:
         return self.clean + [v for pairs in self.mutated.values() for _, v in pairs]
@@ -122,15 +141,18 @@ def execute(tool: Tool, cases: Sequence[Case], kind: str, names: Sequence[str],
             if progress is not None:
                 progress(done[0], len(wire))
 
+        confined = None if tool.kind == "http" else tool_confinement(
+            tool, options.netns, options.unsafe_no_isolation, [blobs])
         t0 = time.monotonic()
-        verdicts, restarts = run_tool(tool, wire, options.limits, options.netns, tick)
+        verdicts, restarts, first_crash = run_tool(tool, wire, options.limits, confined, tick)
         wall = time.monotonic() - t0
     mutated: dict[str, list[tuple[int, Verdict]]] = {n: [] for n in names}
     for (name, i), verdict in zip(origin, verdicts, strict=True):
         if name:
             verdict.mutator = name
             mutated[name].append((i, verdict))
-    return Execution(verdicts[: len(cases)], mutated, changed, restarts, wall)
+    return Execution(verdicts[: len(cases)], mutated, changed, restarts, wall, confined,
+                     first_crash)
 
 
 def run(tool: Tool, suite: Suite, policy: Policy | None = None,
@@ -155,6 +177,11 @@ def make_card(tool: Tool, suite: Suite, policy: Policy, options: RunOptions,
     card["outcomes_total"] = metrics.outcome_counts(result.all())
     card["timing"] = metrics.latency(result.all(), result.wall)
     card["isolation"]["tool_restarts"] = result.restarts
+    totals = card["outcomes_total"]
+    card["all_crashed"] = bool(result.all()) and totals.get("ok", 0) == 0 and \
+        totals.get("crash", 0) + totals.get("memory_exceeded", 0) == len(result.all())
+    if result.first_crash is not None:
+        card["first_crash"] = result.first_crash
     grade(card, policy, options.evidence)
     card["run"] = {"id": f"run-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
                    "started": started.isoformat(timespec="seconds"),
@@ -176,13 +203,17 @@ def grade(card: dict[str, Any], policy: Policy,
     card["grade"] = worst([c["verdict"] for c in card["criteria"]] + [
         {"yes": "pass", "no": "fail"}.get(i["answer"], "unanswered") for i in card["checklist"]])
     card["failing"] = [c["id"] for c in card["criteria"] if c["verdict"] == "fail"]
+    iso = card.get("isolation", {})
+    card["headline"] = card["grade"].upper() + (
+        "" if iso.get("isolated", True) else " — not isolated")
     return card
 
 
 def _card(tool: Tool, suite: Suite, policy: Policy, options: RunOptions, cases: list[Case],
           result: Execution) -> dict[str, Any]:
-    iso = status(options.netns) if tool.kind != "http" else {
-        "network_namespace": False,
+    iso = status(result.confined, options.limits) if result.confined is not None else {
+        "isolated": True, "headline": "not applicable: an HTTP endpoint outside the sandbox",
+        "mechanisms": [], "network_namespace": False,
         "network": "not applicable: the tool is an HTTP endpoint outside the sandbox",
         "python_audit_hook": False, "runs_as_uid": None,
         "notes": ["process limits do not apply to an endpoint"]}

@@ -1,8 +1,10 @@
-"""Isolation of a tool process: rlimits, clean environment, private temp dir, no network.
+"""Isolation of a tool process: bubblewrap namespaces and filesystem view (:mod:`.bwrap`),
+seccomp (:mod:`.seccomp`), a ``pids`` cgroup (:mod:`.pidlimit`), rlimits, a clean
+environment, a private work directory, no network.
 
-The network is removed with a Linux network namespace (``unshare(CLONE_NEWNET)``) when the
-kernel and privileges allow; otherwise the tool runs with the host network and the card says so
-(Python tools are then still refused connections by the audit hook in ``childsite``).
+Without bubblewrap (no user namespaces) a tool is refused unless the operator asks for an
+unsafe run; such a run gets only rlimits, a clean environment and, when the kernel allows,
+a network namespace (``unshare(CLONE_NEWNET)``), and its card says "not isolated".
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ import resource
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from . import bwrap, pidlimit, seccomp
+from .errors import SandboxError
 
 CLONE_NEWNET = 0x40000000
 PR_SET_PDEATHSIG = 1
@@ -68,11 +73,61 @@ def _enter_netns() -> None:
         raise OSError(err, os.strerror(err))
 
 
-def preexec(limits: Limits, netns: bool) -> Callable[[], None]:
-    """The function the child runs between fork and exec."""
+@dataclass(frozen=True)
+class Confinement:
+    """How tool processes of one run are confined.
+
+    ``bubblewrap``: namespaces and a read-only view of only ``readable`` (plus the system);
+    ``netns``: a private network namespace (always with bubblewrap)."""
+
+    bubblewrap: bool
+    netns: bool
+    readable: tuple[str, ...] = ()
+
+    def with_readable(self, paths: Sequence[str]) -> Confinement:
+        return Confinement(self.bubblewrap, self.netns, (*self.readable, *paths))
+
+
+def confinement(netns: bool = True, unsafe_no_isolation: bool = False,
+                readable: Sequence[str] = ()) -> Confinement:
+    """The confinement this machine gives; refuse when bubblewrap cannot run, unless the
+    operator explicitly accepts an unsafe run."""
+    ok, why = bwrap.usable()
+    if ok:
+        return Confinement(True, True, tuple(readable))
+    if not unsafe_no_isolation:
+        raise SandboxError("--unsafe-no-isolation", f"{why}; refusing to run an untrusted "
+                           "tool without isolation (pass --unsafe-no-isolation to run it "
+                           "anyway; the card will say 'not isolated')")
+    return Confinement(False, netns and network_namespace_available(), tuple(readable))
+
+
+PACKAGE = Path(__file__).resolve().parents[1]  # the hub's code (never its data): worker, childsite
+
+
+def views(argv: Sequence[str], pythonpath: Sequence[str] = ()) -> list[str]:
+    """What a tool started as ``argv`` may read: its program (and interpreter prefix), the
+    files it names, its Python path and the hub's code (for the worker and audit hook)."""
+    if not argv:
+        return []
+    named = [os.path.abspath(a) for a in argv[1:] if os.path.isfile(a)]
+    return [*bwrap.program_views(argv[0]), *named, *pythonpath, str(PACKAGE)]
+
+
+def confinement_for(argv: Sequence[str], pythonpath: Sequence[str] = (), netns: bool = True,
+                    unsafe_no_isolation: bool = True) -> Confinement:
+    """The confinement for one tool command (bubblewrap when it can run here)."""
+    return confinement(netns, unsafe_no_isolation, views(argv, pythonpath))
+
+
+def preexec(limits: Limits, netns: bool, pids: pidlimit.PidCap | None = None
+            ) -> Callable[[], None]:
+    """The function the child runs between fork and exec (of bubblewrap or the tool)."""
 
     def setup() -> None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if pids is not None:
+            pids.join()
         if netns:
             _enter_netns()
         pairs = (
@@ -107,17 +162,52 @@ def clean_env(workdir: Path, pythonpath: list[str], event_fd: int,
     return env
 
 
-def status(netns_requested: bool) -> dict[str, Any]:
-    """What isolation a run actually gets, for the report card."""
-    netns = netns_requested and network_namespace_available()
+def status(confined: Confinement, limits: Limits) -> dict[str, Any]:
+    """What isolation a run actually gets, mechanism by mechanism, for the report card."""
+    wrapped = confined.bubblewrap
+    pids_cap = pidlimit.hierarchy() is not None
+    nproc = os.geteuid() != 0 and not wrapped  # a bwrap uid maps to the hub's own uid outside
+    mechanisms = [
+        {"name": f"{ns} namespace", "applied": wrapped or (ns == "network" and confined.netns),
+         "detail": "bubblewrap" if wrapped else
+         ("unshare(CLONE_NEWNET)" if ns == "network" and confined.netns else "not available")}
+        for ns in bwrap.NAMESPACES]
+    mechanisms += [
+        {"name": "non-root uid inside", "applied": wrapped,
+         "detail": f"uid {bwrap.SANDBOX_UID}, no capabilities" if wrapped
+         else f"runs as uid {os.geteuid()}"},
+        {"name": "read-only view of only what the tool needs", "applied": wrapped,
+         "detail": "system /usr, the interpreter, the tool's files; private /tmp, /dev, "
+                   "/proc and work directory" if wrapped else "the tool sees the host's files"},
+        {"name": "dies with the run, new session", "applied": wrapped,
+         "detail": "--die-with-parent, --new-session, own PID namespace" if wrapped
+         else "parent-death signal and process group only"},
+        {"name": "seccomp filter", "applied": wrapped and seccomp.program() is not None,
+         "detail": f"{len(seccomp.DENIED)} system calls refused" if seccomp.program()
+         else "libseccomp not found"},
+        {"name": "process count limit", "applied": pids_cap or nproc,
+         "detail": f"pids cgroup, at most {limits.processes}" if pids_cap else
+         f"RLIMIT_NPROC {limits.processes}" if nproc else
+         "no pids cgroup, and RLIMIT_NPROC does not bind a uid that is root outside"},
+        {"name": "clean environment, no inherited descriptors", "applied": True,
+         "detail": "minimal variables; only the runner's own pipes"},
+    ]
+    mechanisms += [{"name": f"limit {name}", "applied": True, "detail": detail} for name, detail in (
+        ("cpu time", f"{limits.cpu_seconds} s"), ("memory", f"{limits.memory_bytes >> 20} MiB"),
+        ("open files", str(limits.open_files)), ("file size", f"{limits.file_size >> 20} MiB"),
+        ("case time", f"{limits.case_timeout:g} s"), ("run time", f"{limits.run_timeout:g} s"))]
+    missing = [m["name"] for m in mechanisms if not m["applied"]]
+    netns = wrapped or confined.netns
     return {
+        "isolated": not missing,
+        "headline": "isolated" if not missing else "not isolated: " + ", ".join(missing),
+        "mechanisms": mechanisms,
+        "bubblewrap": wrapped,
         "network_namespace": netns,
         "network": "none (private network namespace)" if netns else
         "host network; Python tools refused by audit hook only",
         "python_audit_hook": True,
-        "runs_as_uid": os.geteuid(),
-        "nproc_enforced": os.geteuid() != 0,
-        "notes": [] if os.geteuid() != 0 else [
-            "tool runs as root: RLIMIT_NPROC is not enforced for root",
-        ],
+        "runs_as_uid": bwrap.SANDBOX_UID if wrapped else os.geteuid(),
+        "nproc_enforced": pids_cap or nproc,
+        "notes": [f"not isolated: {', '.join(missing)}"] if missing else [],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import selectors
 import signal
 import subprocess
@@ -21,8 +22,10 @@ from typing import Any
 
 import orjson
 
+from . import bwrap, seccomp
 from .errors import SandboxError
-from .isolation import Limits, clean_env, preexec
+from .isolation import Confinement, Limits, clean_env, confinement_for, preexec
+from .pidlimit import PidCap
 from .verdict import Verdict
 
 _MEMORY_MARKERS = (b"MemoryError", b"bad_alloc", b"Cannot allocate memory", b"out of memory")
@@ -37,47 +40,78 @@ class _Failure(Exception):
 
 
 class ToolProcess:
-    """One running instance of the tool, with its pipes and private working directory."""
+    """One running instance of the tool, with its pipes and private working directory.
 
-    def __init__(self, argv: Sequence[str], limits: Limits, netns: bool,
+    The tool is given nothing of the hub: no inherited descriptor but the runner's own
+    pipes (stdin, stdout, stderr, events), an environment built from scratch and, under
+    bubblewrap, a filesystem view of only ``confined.readable`` and the system."""
+
+    def __init__(self, argv: Sequence[str], limits: Limits, confined: Confinement,
                  pythonpath: list[str], env: dict[str, str] | None = None) -> None:
         self.workdir = Path(tempfile.mkdtemp(prefix="bayanihan-tool-"))
+        self.pids = PidCap(limits.processes)
         ev_read, ev_write = os.pipe()
         self.events_fd = ev_read
+        child_env = clean_env(self.workdir, pythonpath, ev_write,
+                              {"BAYANIHAN_SANDBOX_BLOCK_NET": "0" if confined.netns else "1",
+                               **(env or {})})
+        own = [ev_write]
+        info_read = -1
+        if confined.bubblewrap:
+            info_read, info_write = os.pipe()
+            filter_fd = seccomp.program_fd()
+            own += [info_write] + ([filter_fd] if filter_fd is not None else [])
+            command = bwrap.command(argv, self.workdir, confined.readable, child_env,
+                                    info_fd=info_write, seccomp_fd=filter_fd)
+            popen_env: dict[str, str] = {}  # bwrap's own /proc/1/environ stays empty
+        else:
+            command, popen_env = list(argv), child_env
         try:
             self.proc = subprocess.Popen(
-                list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, pass_fds=(ev_write,), cwd=self.workdir,
-                env=clean_env(self.workdir, pythonpath, ev_write,
-                              {"BAYANIHAN_SANDBOX_BLOCK_NET": "0" if netns else "1",
-                               **(env or {})}),
-                preexec_fn=preexec(limits, netns), start_new_session=True,
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, pass_fds=tuple(own), close_fds=True, cwd=self.workdir,
+                env=popen_env, start_new_session=True,
+                preexec_fn=preexec(limits, confined.netns and not confined.bubblewrap,
+                                   self.pids),
             )
         except BaseException:
             os.close(ev_read)
+            if info_read >= 0:
+                os.close(info_read)
+            self.pids.reap()
             _rmtree(self.workdir)
             raise
         finally:
-            os.close(ev_write)
+            for fd in own:
+                os.close(fd)
         self.stderr_tail = b""
         self.hook_active = False
         self.answered = False
         self.started = time.monotonic()
-        self._snmp = f"/proc/{self.proc.pid}/net/snmp" if netns else None
+        inner = _child_pid(info_read, limits.startup_timeout) if info_read >= 0 else \
+            self.proc.pid
+        self._snmp = f"/proc/{inner}/net/snmp" if confined.netns and inner else None
         self.no_route_seen = self.no_routes()
         for fd in (self.proc.stdin.fileno(), self.proc.stdout.fileno(),
                    self.proc.stderr.fileno(), ev_read):
             os.set_blocking(fd, False)
 
     def no_routes(self) -> int:
-        """Kernel count of packets the tool's namespace could not route (network attempts)."""
+        """Kernel count of the tool namespace's network attempts: unroutable packets, TCP
+        connection attempts and UDP datagrams (nothing else uses that namespace)."""
         if self._snmp is None:
             return 0
         try:
             with open(self._snmp, "rb") as fh:
-                head, values = fh.read().split(b"\n")[:2]
-            return int(dict(zip(head.split(), values.split(), strict=True))[b"OutNoRoutes"])
-        except (OSError, KeyError, ValueError):
+                lines = fh.read().split(b"\n")
+            table: dict[bytes, int] = {}
+            for head, values in zip(lines[0::2], lines[1::2], strict=False):
+                proto = head.split(b":")[0]
+                for key, value in zip(head.split()[1:], values.split()[1:], strict=False):
+                    table[proto + b"." + key] = int(value)
+            return sum(table.get(k, 0) for k in (b"Ip.OutNoRoutes", b"Tcp.ActiveOpens",
+                                                 b"Udp.OutDatagrams"))
+        except (OSError, ValueError):
             return 0
 
     def kill(self) -> str:
@@ -92,8 +126,30 @@ class ToolProcess:
             with contextlib.suppress(OSError):
                 stream.close()
         os.close(self.events_fd)
+        self.pids.reap()  # whatever the tool left behind, even in a new session
         _rmtree(self.workdir)
         return _describe_exit(code)
+
+
+def _child_pid(fd: int, timeout: float) -> int | None:
+    """The tool's pid (host view) from bubblewrap's ``--info-fd`` report; closes ``fd``."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+            with contextlib.suppress(orjson.JSONDecodeError):
+                pid = orjson.loads(data).get("child-pid")
+                return pid if isinstance(pid, int) else None
+    finally:
+        os.close(fd)
+    return None
 
 
 def _describe_exit(code: int) -> str:
@@ -118,15 +174,19 @@ class Session:
     """Runs cases through a tool process, restarting it after failures."""
 
     def __init__(self, argv: Sequence[str], limits: Limits, netns: bool,
-                 pythonpath: list[str] | None = None, env: dict[str, str] | None = None) -> None:
-        self.argv, self.limits, self.netns = list(argv), limits, netns
+                 pythonpath: list[str] | None = None, env: dict[str, str] | None = None,
+                 confined: Confinement | None = None) -> None:
+        self.argv, self.limits = list(argv), limits
         self.pythonpath, self.env = pythonpath or [], env
+        self.confined = confined or confinement_for(self.argv, self.pythonpath, netns)
+        self.netns = self.confined.netns
         self.proc: ToolProcess | None = None
         self.restarts = 0
         self.hook_seen = False
         self.startup_seconds: float | None = None
         self.silent_starts = 0
         self.gave_up = ""
+        self.first_crash: dict[str, str] | None = None
 
     def run(self, cases: Sequence[dict[str, Any]],
             progress: Callable[[int], None] | None = None) -> list[Verdict]:
@@ -163,8 +223,10 @@ class Session:
         """Send one batch; settle what can be settled. False when the run has timed out."""
         if self.proc is None:
             try:
-                self.proc = ToolProcess(self.argv, self.limits, self.netns, self.pythonpath,
-                                        self.env)
+                if "/" in self.argv[0] and not os.access(self.argv[0], os.X_OK):
+                    raise PermissionError(f"{self.argv[0]} is not executable")
+                self.proc = ToolProcess(self.argv, self.limits, self.confined,
+                                        self.pythonpath, self.env)
             except (OSError, subprocess.SubprocessError) as exc:
                 raise SandboxError("--tool", f"cannot start {self.argv[0]}: {exc}") from None
         expect: OrderedDict[str, Verdict] = OrderedDict(
@@ -195,6 +257,9 @@ class Session:
         self.restarts += 1
         if failure.outcome == "not_run":
             return False
+        if self.first_crash is None and failure.outcome == "crash":
+            self.first_crash = {"case": next(iter(expect)), "ended": ended,
+                                "stderr_tail": tail[-2000:].decode("utf-8", "replace")}
         if silent >= self.limits.give_up_after:
             last = tail.decode("utf-8", "replace").strip().splitlines()[-1:] or ["(none)"]
             self.gave_up = (f"tool gave up: {silent} starts in a row without one answer; "
@@ -325,7 +390,7 @@ class Session:
         self.proc.no_route_seen = seen
         if delta > 0 and not self.proc.hook_active and expect:
             expect[next(iter(expect))].network_attempts.append(
-                f"{delta} unroutable packet(s) (kernel counter; attribution approximate)")
+                f"{delta} network attempt(s) (kernel counter; attribution approximate)")
 
 
 _ORDER = {"events": 0, "stderr": 1, "stdout": 2, "stdin": 3}

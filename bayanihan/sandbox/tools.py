@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import ipaddress
+import os
 import shlex
 import shutil
 import sys
@@ -24,7 +25,7 @@ import httpx
 import orjson
 
 from .errors import SandboxError
-from .isolation import Limits, network_namespace_available
+from .isolation import Confinement, Limits, confinement, views
 from .runner import Session, fill_verdict
 from .verdict import Verdict
 
@@ -74,9 +75,11 @@ def parse_tool(spec: str, pythonpath: Sequence[str] = (),
         program = shutil.which(argv[0]) or argv[0]
         if not Path(program).is_file():
             raise SandboxError("--tool", f"program {argv[0]!r} not found")
-        argv = [str(Path(program).resolve()) if "/" in argv[0] else program,
-                *(str(Path(a).resolve()) if Path(a).is_file() else a for a in argv[1:])]
-        files = [Path(a) for a in argv if Path(a).is_file()]
+        # Run the program by the name given (absolute, links kept): a venv's python must stay
+        # that venv's. Only the fingerprint follows links, to hash the real files.
+        argv = [os.path.abspath(program),
+                *(os.path.abspath(a) if Path(a).is_file() else a for a in argv[1:])]
+        files = [Path(a).resolve() for a in argv if Path(a).is_file()]
         if "-m" in argv[1:-1]:  # python -m MODULE: fingerprint the module's source too
             files += _module_files(argv[argv.index("-m") + 1], paths)
         return Tool(spec, "command", argv=argv, pythonpath=paths,
@@ -122,15 +125,26 @@ def _digest(parts: Sequence[bytes]) -> str:
     return h.hexdigest()
 
 
-def run_tool(tool: Tool, cases: Sequence[dict[str, Any]], limits: Limits, netns: bool,
-             progress: Callable[[int], None] | None = None) -> tuple[list[Verdict], int]:
-    """Run every case through the tool; return verdicts and how often the tool restarted."""
+def tool_confinement(tool: Tool, netns: bool, unsafe_no_isolation: bool = False,
+                     readable: Sequence[str] = ()) -> Confinement:
+    """How ``tool`` will be confined here; refuses when bubblewrap cannot run unless the
+    operator accepts an unsafe run."""
+    return confinement(netns, unsafe_no_isolation,
+                       [*views(tool.argv, tool.pythonpath), *readable])
+
+
+def run_tool(tool: Tool, cases: Sequence[dict[str, Any]], limits: Limits,
+             confined: Confinement | None,
+             progress: Callable[[int], None] | None = None
+             ) -> tuple[list[Verdict], int, dict[str, str] | None]:
+    """Run every case through the tool; return verdicts, how often the tool restarted and
+    its first crash (case, how it ended, stderr tail)."""
     if tool.kind == "http":
-        return run_http(tool.url, cases, limits, progress), 0
-    session = Session(tool.argv, limits, netns and network_namespace_available(),
-                      tool.pythonpath)
+        return run_http(tool.url, cases, limits, progress), 0, None
+    assert confined is not None
+    session = Session(tool.argv, limits, confined.netns, tool.pythonpath, confined=confined)
     verdicts = session.run(cases, progress)
-    return verdicts, session.restarts
+    return verdicts, session.restarts, session.first_crash
 
 
 def run_http(url: str, cases: Sequence[dict[str, Any]], limits: Limits,

@@ -1,0 +1,122 @@
+"""The bubblewrap command line that confines one tool process.
+
+The tool gets new user, mount, PID, IPC, UTS, cgroup and network namespaces, a non-root uid,
+a root filesystem that is an empty tmpfs with read-only views of ``/usr`` (and the ``/lib*``,
+``/bin`` links into it), of a few harmless files of ``/etc``, of the interpreter it names
+(for a venv: the venv and its base Python's prefix) and of its own files; a private ``/tmp``,
+``/dev`` and ``/proc`` (its own PID namespace only) and one writable work directory. Nothing
+of the hub's data folder, database, key files or environment is mounted or passed.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+SANDBOX_UID = 65534  # "nobody" inside the sandbox
+NAMESPACES = ("user", "mount", "pid", "ipc", "uts", "cgroup", "network")
+_ETC = ("/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime", "/etc/ssl/certs")
+_SYSTEM = ("/usr",)
+_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+
+def executable() -> str | None:
+    return shutil.which("bwrap")
+
+
+@functools.cache
+def usable() -> tuple[bool, str]:
+    """Whether bubblewrap can create its namespaces here (probed once), and why not."""
+    path = executable()
+    if path is None:
+        return False, "bubblewrap (bwrap) is not installed"
+    try:
+        done = subprocess.run(
+            [path, *base_args(), "--", "/usr/bin/true" if Path("/usr/bin/true").exists()
+             else "true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE, timeout=30, check=False, env={})
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"bubblewrap failed to start: {exc}"
+    if done.returncode != 0:
+        why = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        return False, f"bubblewrap cannot create namespaces here: {why[0][:200]}"
+    return True, ""
+
+
+def base_args() -> list[str]:
+    """Namespaces, uid, session and the system part of the filesystem view."""
+    args = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-net", "--unshare-cgroup-try", "--uid", str(SANDBOX_UID),
+            "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent",
+            "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+    for path in _SYSTEM:
+        args += ["--ro-bind", path, path]
+    for link in _LINKS:
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            args += ["--ro-bind", link, link]
+    for path in _ETC:
+        args += ["--ro-bind-try", path, path]
+    return args
+
+
+def command(argv: Sequence[str], workdir: Path, readable: Iterable[str], env: dict[str, str],
+            *, info_fd: int | None = None, seccomp_fd: int | None = None) -> list[str]:
+    """The full bubblewrap command running ``argv`` with ``env`` and the given views."""
+    path = executable()
+    assert path is not None
+    args = [path, *base_args()]
+    for item in _outermost(_outside_system(readable)):
+        args += ["--ro-bind", item, item]
+    args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--clearenv"]
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
+    if seccomp_fd is not None:
+        args += ["--seccomp", str(seccomp_fd)]
+    return [*args, "--", *argv]
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """Sorted paths without those inside another (a folder's view already shows them)."""
+    kept: list[str] = []
+    for item in sorted(set(paths)):
+        if not any(item.startswith(k + "/") for k in kept):
+            kept.append(item)
+    return kept
+
+
+def _outside_system(paths: Iterable[str]) -> Iterable[str]:
+    for raw in paths:
+        item = os.path.abspath(raw)
+        if not os.path.exists(item) or item == "/":
+            continue
+        if any(item == s or item.startswith(s + "/") for s in _SYSTEM):
+            continue
+        yield item
+
+
+def program_views(program: str) -> list[str]:
+    """What running ``program`` needs to see: itself, and for ``…/bin/x`` its prefix (for a
+    venv, the venv and the base interpreter's prefix from ``pyvenv.cfg``); symlinks followed
+    for the view only, the program itself still runs by the name it was given."""
+    views = [program]
+    for candidate in (Path(program), Path(os.path.realpath(program))):
+        views.append(str(candidate))
+        if candidate.parent.name != "bin":
+            continue
+        prefix = candidate.parent.parent
+        views.append(str(prefix) if prefix != Path("/") else str(candidate))
+        cfg = prefix / "pyvenv.cfg"
+        if cfg.is_file():
+            for line in cfg.read_text(errors="replace").splitlines():
+                key, _, value = line.partition("=")
+                if key.strip() == "home" and value.strip():
+                    views.append(str(Path(value.strip()).parent))
+    return views
