@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from bayanihan.cli.admin import audit_app, key_app, org_app
+from bayanihan.cli.backup import backup_app
 from bayanihan.cli.campaigns import campaigns_app
 from bayanihan.cli.common import ConfigOpt, DatabaseOpt, err, opened, out, run
 from bayanihan.cli.sandbox import sandbox_app
@@ -30,6 +31,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(sync_app, name="sync")
+app.add_typer(backup_app)  # `bayanihan backup` and `bayanihan restore`, top level
 
 
 

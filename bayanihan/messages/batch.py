@@ -72,6 +72,8 @@ def parse_body(raw: bytes) -> list[Any]:
             except orjson.JSONDecodeError as exc:
                 raise InvalidInput(f"line {n + 1} is not JSON: {exc}",
                                    [f"messages[{len(items)}]"]) from None
+    if not items:
+        raise InvalidInput("the batch holds no message: send at least one", ["messages"])
     if len(items) > MAX_BATCH:
         raise TooLarge(f"{len(items)} messages in one batch; at most {MAX_BATCH:,}", ["messages"])
     return items
