@@ -42,7 +42,8 @@ class Settings:
     """Every setting of the hub. ``bayanihan settings`` prints this table."""
 
     database_url: str = _setting(
-        "", "Database URL: sqlite:///PATH (default ./bayanihan.db) or postgresql+psycopg://…"
+        "", "Database: a file path or sqlite:///PATH (SQLite; default ./bayanihan.db), or "
+            "postgresql+psycopg://USER:PASSWORD@HOST/DB"
     )
     host: str = _setting("127.0.0.1", "Address `bayanihan serve` binds to.")
     port: int = _setting(8000, "Port `bayanihan serve` listens on.")
@@ -104,7 +105,11 @@ class Settings:
     )
 
     def database(self) -> str:
-        return self.database_url or default_database_url()
+        """The database URL; a plain path (``/srv/hub.db``, ``hub.db``) means SQLite there."""
+        url = self.database_url or default_database_url()
+        if "://" not in url:
+            return f"sqlite:///{Path(url).expanduser().resolve()}"
+        return url
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -4,16 +4,29 @@ keys, and the tamper-evident audit log."""
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy import Connection
 
 from bayanihan.cli.common import DatabaseOpt, err, opened, out, run
+from bayanihan.errors import InvalidInput, NotFound
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix import format_ms
 from bayanihan.store import audit, keys
 from bayanihan.store import organisations as orgs
+
+
+class AdmittedKind(StrEnum):
+    """The kinds of organisation an operator admits (the hub operator exists once)."""
+
+    MEMBER = "member"
+    PARTNER = "partner"
+    OBSERVER = "observer"
+    DOWNSTREAM = "downstream"
+
 
 org_app = typer.Typer(help="Organisations: member CERTs, partners, downstream SOCs.",
                       no_args_is_help=True)
@@ -26,15 +39,16 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 def org_add(
     code: Annotated[str, typer.Argument(help="Short code, e.g. TH or TH-BANK1.")],
     name: Annotated[str, typer.Option("--name", help="Full name.")],
-    kind: Annotated[OrgKind, typer.Option(help="member, partner, observer or downstream.")]
-    = OrgKind.MEMBER,
+    kind: Annotated[AdmittedKind, typer.Option(help="member, partner, observer or downstream.")]
+    = AdmittedKind.MEMBER,
     parent: Annotated[str | None, typer.Option(help="The member a downstream org sits under.")]
     = None,
     database: DatabaseOpt = None,
 ) -> None:
     """Admit an organisation (its STIX identity is published at TLP:CLEAR)."""
     with opened(database) as hub:
-        org = run(lambda: hub.db.write_sync(orgs.add, audit.Actor.console(), code, name, kind, parent))
+        org = run(lambda: hub.db.write_sync(orgs.add, audit.Actor.console(), code, name,
+                                            OrgKind(kind.value), parent))
         out.print(f"added {org.code} ({org.kind.value}) identity {org.identity_id}")
 
 
@@ -76,23 +90,54 @@ def key_create(
 @key_app.command("list")
 def key_list(org: Annotated[str | None, typer.Option(help="Only this organisation.")] = None,
              database: DatabaseOpt = None) -> None:
-    """List keys (never the secrets)."""
+    """List keys (never the secrets). Piped, one tab-separated line per key, ids whole.
+
+    Example: bayanihan key list --org TH
+    """
     with opened(database) as hub:
-        table = Table("key id", "org", "role", "created", "expires", "last used", "state")
         now = int(time.time() * 1_000_000)
-        for k in hub.db.read_sync(keys.list_keys, org.upper() if org else None):
-            table.add_row(k.key_id, k.org, k.role.value, format_ms(k.created_us),
-                          format_ms(k.expires_us) if k.expires_us else "never",
-                          format_ms(k.last_used_us) if k.last_used_us else "never",
-                          "active" if k.active(now) else ("revoked" if k.revoked_us else "expired"))
+        rows = [(k.key_id, k.org, k.role.value, format_ms(k.created_us),
+                 format_ms(k.expires_us) if k.expires_us else "never",
+                 format_ms(k.last_used_us) if k.last_used_us else "never",
+                 "active" if k.active(now) else ("revoked" if k.revoked_us else "expired"))
+                for k in hub.db.read_sync(keys.list_keys, org.upper() if org else None)]
+        if not out.is_terminal:
+            for row in rows:
+                print("\t".join(row))
+            return
+        table = Table("key id", "org", "role", "created", "expires", "last used", "state")
+        table.columns[0].no_wrap = True
+        table.columns[0].min_width = max((len(r[0]) for r in rows), default=6)
+        for row in rows:
+            table.add_row(*row)
         out.print(table)
 
 
+def _one_key(conn: Connection, prefix: str) -> str:
+    """The key id that ``prefix`` names (an id or any unique beginning of one)."""
+    found = [k.key_id for k in keys.list_keys(conn, None) if k.key_id.startswith(prefix)]
+    if not prefix or not found:
+        raise NotFound(f"no key id starts with {prefix!r} (see `bayanihan key list`)",
+                       ["key_id"])
+    if len(found) > 1 and prefix not in found:
+        raise InvalidInput(f"{prefix!r} names {len(found)} keys; give more of the id",
+                           ["key_id"])
+    return prefix if prefix in found else found[0]
+
+
 @key_app.command("revoke")
-def key_revoke(key_id: str, database: DatabaseOpt = None) -> None:
-    """Revoke a key by its id."""
+def key_revoke(key_id: Annotated[str, typer.Argument(
+                   help="The key id, or any unique beginning of it.")],
+               database: DatabaseOpt = None) -> None:
+    """Revoke a key: it stops working at once, its open streams and webhooks end.
+
+    Example: bayanihan key revoke 0060db2a
+    """
     with opened(database) as hub:
-        info = run(lambda: hub.db.write_sync(keys.revoke, audit.Actor.console(), key_id))
+        def revoke(conn: Connection) -> keys.KeyInfo:
+            return keys.revoke(conn, audit.Actor.console(), _one_key(conn, key_id))
+
+        info = run(lambda: hub.db.write_sync(revoke))
         out.print(f"revoked {info.key_id} ({info.org})")
 
 

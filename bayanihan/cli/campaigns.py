@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
+from bayanihan.cli.common import out
 from bayanihan.config import load_settings
 from bayanihan.correlate.campaigns import link_report, pending_reports
 from bayanihan.correlate.tables_campaigns import campaigns, linked_report
@@ -19,7 +19,6 @@ from bayanihan.hub import Hub
 
 campaigns_app = typer.Typer(help="Campaigns: linked reports and regional alerts.",
                             no_args_is_help=True)
-out = Console()
 
 DatabaseOpt = Annotated[str | None, typer.Option(
     "--database", envvar="BAYANIHAN_DATABASE_URL", help="Database URL (default ./bayanihan.db).")]

@@ -3,11 +3,14 @@ options, opening the hub, and turning hub errors into one clear line (never a tr
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+import httpx
+import sqlalchemy.exc
 import typer
 from rich.console import Console
 
@@ -17,8 +20,8 @@ from bayanihan.hub import Hub
 
 T = TypeVar("T")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DatabaseOpt = Annotated[str | None, typer.Option(
     "--database", envvar="BAYANIHAN_DATABASE_URL", help="Database URL (default ./bayanihan.db).")]
@@ -37,6 +40,42 @@ def opened(database: str | None, config: Path | None = None) -> Iterator[Hub]:
         yield hub
     finally:
         hub.close()
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether something already listens on host:port (checked before anything is created)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def explain(exc: BaseException) -> str:
+    """One line for an error the command did not expect: what went wrong, what to try."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{exc.filename}: no such file"
+    if isinstance(exc, PermissionError):
+        return f"{exc.filename}: permission denied"
+    if isinstance(exc, IsADirectoryError):
+        return f"{exc.filename}: is a folder, not a file"
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect: {exc} (is the server running, and is the URL right?)"
+    if isinstance(exc, httpx.TimeoutException):
+        return "the remote did not answer in time (try again, or check the URL)"
+    if isinstance(exc, httpx.HTTPError):
+        return f"HTTP error: {exc}"
+    if isinstance(exc, sqlalchemy.exc.ArgumentError):
+        return (f"--database: {exc} (give a file path, sqlite:///PATH or "
+                "postgresql+psycopg://USER:PASSWORD@HOST/DB)")
+    if isinstance(exc, sqlalchemy.exc.OperationalError):
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        return f"the database cannot be opened: {first} (check --database)"
+    if isinstance(exc, ValueError | OSError):
+        return str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"
 
 
 def run(fn: Callable[[], T]) -> T:

@@ -5,6 +5,7 @@ package (admin, campaigns, sandbox, sync); this one mounts them and holds ``serv
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,9 +16,14 @@ from rich.table import Table
 from bayanihan.cli.admin import audit_app, key_app, org_app
 from bayanihan.cli.backup import backup_app
 from bayanihan.cli.campaigns import campaigns_app
-from bayanihan.cli.common import ConfigOpt, DatabaseOpt, err, opened, out, run
+from bayanihan.cli.common import ConfigOpt, DatabaseOpt, err, explain, opened, out, port_in_use, run
+from bayanihan.cli.demo import demo
+from bayanihan.cli.export import export
+from bayanihan.cli.ingest import TLP_HELP, ingest_stix
 from bayanihan.cli.sandbox import sandbox_app
+from bayanihan.cli.scan import scan
 from bayanihan.cli.sync import sync_app
+from bayanihan.cli.users import user_app
 from bayanihan.config import load_settings, setting_table
 from bayanihan.hub import Hub
 from bayanihan.store import organisations as orgs
@@ -31,7 +37,11 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(sync_app, name="sync")
+app.add_typer(user_app, name="user")
 app.add_typer(backup_app)  # `bayanihan backup` and `bayanihan restore`, top level
+app.command("demo")(demo)
+app.command("export")(export)  # bayanihan export FORMAT
+app.command("scan")(scan)  # bayanihan scan PATH…
 
 
 
@@ -63,7 +73,11 @@ def serve(
     from bayanihan.api.app import create_app
 
     settings = load_settings(config, database_url=database, host=host, port=port)
-    logging.basicConfig(level=settings.log_level.upper(),
+    if port_in_use(settings.host, settings.port):  # before anything is created
+        err.print(f"[red]error:[/] {settings.host}:{settings.port} is already in use; start on "
+                  "another port with --port (or stop what is listening there)")
+        raise typer.Exit(2)
+    logging.basicConfig(level=settings.log_level.upper(), force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     hub = Hub(settings)
     created = hub.open()
@@ -99,36 +113,72 @@ def ingest(
     = orgs.HUB_CODE,
     audience: Annotated[str | None, typer.Option(help="Comma-separated audience codes.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="stix, misp or atlas.")] = "stix",
+    tlp: Annotated[str | None, typer.Option("--tlp", help=TLP_HELP)] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="List every repair and refusal.")]
+    = False,
     database: DatabaseOpt = None,
 ) -> None:
-    """Store a file's objects as ORG: a STIX bundle, a MISP event, or MITRE ATLAS."""
-    import asyncio
-
-    from bayanihan.ingest.bundles import Submitter
-
+    """Store a file's objects as ORG: STIX (a bundle, a list, one object; a whole ATT&CK or
+    ATLAS release, gzip too, with a progress bar), a MISP event, or MITRE ATLAS."""
     names = [c for c in audience.split(",") if c] if audience else None
+    if fmt not in ("stix", "misp", "atlas"):
+        raise typer.BadParameter(f"{fmt!r}: stix, misp or atlas", param_hint="--format")
+    file.open("rb").close()  # before the hub is opened: a wrong path creates nothing
     with opened(database) as hub:
         if fmt != "stix":
             from bayanihan.ingest.files import ingest_file
 
             _, lines = run(lambda: ingest_file(hub, file, fmt, org, names))
+            repaired = [line for line in lines if line.startswith("repaired:")]
+            for line in repaired if verbose else []:
+                out.print(line, highlight=False)
+            if repaired and not verbose:
+                out.print(f"{len(repaired)} objects repaired on the way in (--verbose lists "
+                          "them)")
             for line in lines:
-                out.print(line)
+                if not line.startswith("repaired:"):
+                    out.print(line, highlight=False)
             return
-        org_row = run(lambda: hub.db.read_sync(orgs.require, org.upper()))
-        submitter = Submitter(org_row.code, org_row.identity_id, org_row.kind)
-        raw = file.read_bytes()
-        result = run(lambda: asyncio.run(hub.ingest_bundle(raw, submitter, names)))
-        out.print(f"{result.accepted} accepted, {result.rejected} rejected")
-        for r in result.results:
-            for e in r.errors:
-                err.print(f"  objects[{r.index}] {r.id or ''}: {e.field}: {e.reason}")
-        if result.rejected:
-            raise typer.Exit(1)
+        ingest_stix(hub, file, org, names, tlp, verbose=verbose)
 
 
 def main(argv: list[str] | None = None) -> Any:
-    return app(args=argv if argv is not None else sys.argv[1:])
+    """Run the command line: an error is one line and a non-zero exit, never a traceback
+    (unless ``--debug`` or ``BAYANIHAN_DEBUG=1``). Exit codes: 0 done, 1 failed (or some
+    input refused), 2 bad input or a hub error, 130 interrupted."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args or os.environ.get("BAYANIHAN_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]
+    # commands other than serve speak through the console, not the log (serve sets it up)
+    logging.getLogger().addHandler(logging.NullHandler())
+    try:
+        code = app(args=args, standalone_mode=False, prog_name="bayanihan")
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # a usage error
+            raise SystemExit(_usage(exc)) from None
+        if type(exc).__name__ == "Abort":
+            err.print("aborted")
+            raise SystemExit(1) from None
+        if debug:
+            raise
+        err.print(f"[red]error:[/] {explain(exc)} (--debug shows where)", highlight=False)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _usage(exc: Exception) -> int:
+    """A usage error (click's) as one line; the help when a group is called bare."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__.startswith("NoArgsIsHelp") and ctx is not None:
+        print(ctx.get_help())
+        return 0
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    err.print(f"[red]error:[/] {exc.format_message()}{where}",  # type: ignore[attr-defined]
+              highlight=False)
+    return int(getattr(exc, "exit_code", 2))
 
 
 if __name__ == "__main__":
