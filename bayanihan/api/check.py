@@ -12,11 +12,11 @@ from fastapi.responses import Response
 
 from bayanihan.api.access import MEMBER
 from bayanihan.api.auth import hub_of
+from bayanihan.api.exports import fresh
 from bayanihan.api.responses import json_response
+from bayanihan.correlate.check import check, parse_items
 from bayanihan.errors import InvalidInput
 from bayanihan.hub import Caller
-from bayanihan.share import exports
-from bayanihan.share.exports.check import check, parse_items
 
 router = APIRouter(prefix="/api/v1", tags=["check"])
 
@@ -31,8 +31,7 @@ async def check_items(request: Request, who: Annotated[Caller, Depends(MEMBER)])
         raise InvalidInput(f"body is not JSON: {exc}", ["body"]) from None
     items = parse_items(body)
     hub = hub_of(request)
-    if not await hub.db.read(exports.is_fresh):
-        await hub.db.write(exports.refresh)
+    await fresh(hub)
     results = await hub.db.read(check, who.reader, items)
     took = (time.perf_counter() - started) * 1000
     return json_response({"results": results}, headers={"Server-Timing": f"check;dur={took:.2f}"})

@@ -15,15 +15,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import Connection
 
 from bayanihan.api.access import READ
 from bayanihan.api.auth import hub_of
 from bayanihan.api.errors import error_response
-from bayanihan.errors import InvalidInput, NotFound
+from bayanihan.correlate import value_index
+from bayanihan.correlate.value_rows import export_context
+from bayanihan.errors import NotFound
 from bayanihan.hub import Caller, Hub
-from bayanihan.model.stix import parse_us
 from bayanihan.share import exports
 from bayanihan.share.exports import FORMATS, Scope
+from bayanihan.share.exports.formats import parse_scope
 from bayanihan.share.policy import Reader
 
 router = APIRouter(prefix="/api/v1", tags=["exports"])
@@ -67,34 +70,19 @@ def _limiter(request: Request) -> PublicLimiter:
     return state.public_limiter  # type: ignore[no-any-return]
 
 
-def _list(value: str | None) -> tuple[str, ...]:
-    return tuple(sorted({v.strip() for v in (value or "").split(",") if v.strip()}))
+async def fresh(hub: Hub) -> None:
+    """Bring the value index up to date (two indexed look-ups when it is)."""
+    if not await hub.db.read(value_index.is_fresh):
+        await hub.db.write(value_index.catch_up)
 
 
-def parse_scope(since: str | None, vector: str | None, country: str | None,
-                campaign: str | None, min_confidence: int | None) -> Scope:
-    """A Scope from query parameters; InvalidInput naming the parameter."""
-    since_us = None
-    if since:
-        try:
-            since_us = parse_us(since if "T" in since else since + "T00:00:00Z")
-        except ValueError:
-            raise InvalidInput("since: a timestamp (2026-11-20 or 2026-11-20T08:00:00Z)",
-                               ["since"]) from None
-    countries = tuple(c.upper() for c in _list(country))
-    if any(len(c) != 2 or not c.isalpha() for c in countries):
-        raise InvalidInput("country: ISO 3166-1 alpha-2 codes, comma-separated", ["country"])
-    if min_confidence is not None and not 0 <= min_confidence <= 100:
-        raise InvalidInput("min_confidence: 0 to 100", ["min_confidence"])
-    if campaign is not None and not campaign.startswith("campaign--"):
-        raise InvalidInput("campaign: a campaign id (campaign--…)", ["campaign"])
-    return Scope(since_us=since_us, vectors=_list(vector), countries=countries,
-                 campaign=campaign, min_confidence=min_confidence or 1)
+def open_export(conn: Connection, reader: Reader, name: str, scope: Scope) -> Iterator[str]:
+    return exports.render(name, export_context(conn, reader, scope))
 
 
-async def _fresh(hub: Hub) -> None:
-    if not await hub.db.read(exports.is_fresh):
-        await hub.db.write(exports.refresh)
+def open_misp(conn: Connection, reader: Reader, part: str, scope: Scope,
+              ) -> Iterator[str] | None:
+    return exports.misp_part(export_context(conn, reader, scope), part)
 
 
 def _stream(hub: Hub, make: object, *args: object) -> Iterator[bytes]:
@@ -128,7 +116,7 @@ async def _answer(request: Request, who: Caller, name: str, scope: Scope, media:
                                   f"the public feed allows {_limiter(request).per_minute} "
                                   "requests a minute per address", [],
                                   {"Retry-After": str(wait)})
-    await _fresh(hub)
+    await fresh(hub)
     tag = await hub.db.read(exports.etag, reader, scope, name + filename)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache",
                "Content-Disposition": f'inline; filename="{filename}"'}
@@ -163,12 +151,12 @@ async def misp_feed(request: Request, part: str, who: Annotated[Caller, Depends(
     if part.endswith(".json") and part != "manifest.json":
         async def exists() -> bool:
             return await hub_of(request).db.read(
-                lambda conn: exports.misp_part(conn, who.reader, part, scope) is not None)
-        await _fresh(hub_of(request))
+                lambda conn: open_misp(conn, who.reader, part, scope) is not None)
+        await fresh(hub_of(request))
         if not await exists():
             raise NotFound(f"no event {part} that you may see", ["part"])
     media = "text/csv; charset=utf-8" if part.endswith(".csv") else "application/json"
-    return await _answer(request, who, "misp", scope, media, exports.misp_part, part, scope,
+    return await _answer(request, who, "misp", scope, media, open_misp, part, scope,
                          filename=part)
 
 
@@ -186,5 +174,5 @@ async def export(request: Request, fmt: str, who: Annotated[Caller, Depends(READ
                        f"{', '.join(n for n, f in FORMATS.items() if f.public)}; {fmt} needs "
                        "a key", ["format"])
     scope = parse_scope(since, vector, country, campaign, min_confidence)
-    return await _answer(request, who, fmt, scope, spec.media_type, exports.open_export, fmt,
+    return await _answer(request, who, fmt, scope, spec.media_type, open_export, fmt,
                          scope, filename=f"bayanihan-{fmt}.{_EXT.get(fmt, 'txt')}")

@@ -35,6 +35,7 @@ from bayanihan.model.members import MEMBER_STATES, OrgKind
 from bayanihan.model.stix import format_ms, new_id, now_us
 from bayanihan.model.tlp import TLP
 from bayanihan.share.collections import ALERT_LABEL
+from bayanihan.share.exports import export_links
 from bayanihan.share.policy import Reader, visible
 from bayanihan.store import organisations as orgs
 from bayanihan.store.events import append_events
@@ -122,7 +123,7 @@ def _body(name: str, campaign_id: str, org: str, view: list[Member],
             "campaign_ref": campaign_id, "recipient": org, "new_countries": new,
             "countries_hit": [_ref({"country": c, "first_seen": format_ms(spread[c].first_us)},
                                    "report_ref", spread[c].report_id, named) for c in hit],
-            "indicator_count": len(indicators),
+            "indicator_count": len(indicators), "exports": export_links(campaign_id),
             "vector": vectors.most_common(1)[0][0], "languages": languages},
     }
     first = min(view, key=lambda m: (m.first_us, m.report_id)).report_id
@@ -183,6 +184,6 @@ def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules
                             "languages": props.get("languages", []),
                             "confidence": confidence_of(states,
                                                         [m.report_id for m in view]),
-                            "indicators": len(indicators)}}])
+                            "indicators": len(indicators), "exports": props["exports"]}}])
             issued.append(body["id"])
     return issued

@@ -1,9 +1,11 @@
 """Exports: what members deploy on the equipment they already have.
 
-One row source (:mod:`.source`, filtered by :func:`bayanihan.share.policy.visible` and a
-:class:`Scope`), one module per format. :data:`FORMATS` lists them with the TLP levels each
-may carry (:mod:`.formats`); :func:`open_export` streams one; :func:`refresh` brings the
-export index up to date (cheap when it is).
+One module per format; :data:`FORMATS` lists them with the TLP levels each may carry
+(:mod:`.formats`). A renderer takes a :class:`Context` whose ``fetch`` yields the rows one
+reader may see within a :class:`Scope` — the hub's row source is
+``bayanihan.correlate.value_rows`` (which also builds the context), so nothing here knows
+about correlation or ingest. :func:`render` streams one export, :func:`misp_part` one file
+of the MISP feed, :func:`export_links` the URLs of every export scoped to a campaign.
 """
 
 from __future__ import annotations
@@ -11,22 +13,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Connection
-
-from bayanihan.model.stix import now_us
 from bayanihan.share.exports import misp
-from bayanihan.share.exports.formats import MARKED_TLPS, UNMARKED_TLPS, Context, Format
-from bayanihan.share.exports.index import KINDS, catch_up, is_fresh
+from bayanihan.share.exports.etag import etag
+from bayanihan.share.exports.formats import (
+    KINDS,
+    MARKED_TLPS,
+    UNMARKED_TLPS,
+    Context,
+    Format,
+    Row,
+    Scope,
+)
 from bayanihan.share.exports.plain import csv_rows, plain_list
 from bayanihan.share.exports.rpz import rpz
 from bayanihan.share.exports.sigma import sigma
-from bayanihan.share.exports.source import Row, Scope, etag, rows
 from bayanihan.share.exports.stix import stix_bundle
-from bayanihan.share.policy import Reader
+from bayanihan.share.exports.suricata import suricata
 
-__all__ = ["FORMATS", "KINDS", "Row", "Scope", "etag", "is_fresh", "misp_part", "open_export",
-           "refresh", "rows"]
+__all__ = ["FORMATS", "KINDS", "Context", "Format", "Row", "Scope", "etag", "export_links",
+           "misp_part", "render", "scoped"]
 
 _LISTS = {"domains": "domain", "urls": "url", "ips": "ip", "phones": "phone",
           "sha256": "sha256", "tlsh": "tlsh"}
@@ -47,8 +54,6 @@ def _formats() -> dict[str, Format]:
                              public=True), csv_rows)
     out["rpz"] = bind(Format("rpz", "text/dns; charset=utf-8", ("domain", "ip"), UNMARKED_TLPS,
                              "DNS Response Policy Zone (domains, IPv4 rpz-ip)", rpz), rpz)
-    from bayanihan.share.exports.suricata import suricata
-
     out["suricata"] = bind(Format("suricata", "text/plain; charset=utf-8",
                                   ("domain", "url", "ip"), UNMARKED_TLPS,
                                   "Suricata rules (DNS query, TLS SNI, HTTP host, URL, IP)",
@@ -68,11 +73,6 @@ def _formats() -> dict[str, Format]:
 FORMATS: dict[str, Format] = _formats()
 
 
-def refresh(conn: Connection) -> int:
-    """Index indicators added since the last export or check (run in a write)."""
-    return catch_up(conn)
-
-
 def scoped(fmt: Format, scope: Scope) -> Scope:
     """``scope`` narrowed to the kinds and TLP levels the format may carry."""
     kinds = tuple(k for k in scope.kinds if not fmt.kinds or k in fmt.kinds) if scope.kinds \
@@ -81,24 +81,15 @@ def scoped(fmt: Format, scope: Scope) -> Scope:
     return replace(scope, kinds=kinds, tlps=tlps)
 
 
-def context(conn: Connection, reader: Reader, fmt: Format, scope: Scope,
-            at_us: int | None = None) -> Context:
-    def fetch(s: Scope, context: bool = False) -> Iterator[Row]:
-        return rows(conn, reader, s, context=context, at_us=at_us)
-    return Context(conn, reader, scoped(fmt, scope), fetch, at_us or now_us())
-
-
-def open_export(conn: Connection, reader: Reader, name: str, scope: Scope,
-                at_us: int | None = None) -> Iterator[str]:
-    """The export ``name`` as chunks of text (``conn`` stays open while it is read)."""
+def render(name: str, ctx: Context) -> Iterator[str]:
+    """The export ``name`` as chunks of text (``ctx.conn`` stays open while it is read)."""
     fmt = FORMATS[name]
-    return fmt.render(context(conn, reader, fmt, scope, at_us))
+    return fmt.render(replace(ctx, scope=scoped(fmt, ctx.scope)))
 
 
-def misp_part(conn: Connection, reader: Reader, part: str, scope: Scope,
-              at_us: int | None = None) -> Iterator[str] | None:
+def misp_part(ctx: Context, part: str) -> Iterator[str] | None:
     """``manifest.json``, ``hashes.csv`` or ``<event uuid>.json`` of the MISP feed."""
-    ctx = context(conn, reader, FORMATS["misp"], scope, at_us)
+    ctx = replace(ctx, scope=scoped(FORMATS["misp"], ctx.scope))
     if part == "manifest.json":
         return misp.manifest(ctx)
     if part == "hashes.csv":
@@ -106,3 +97,13 @@ def misp_part(conn: Connection, reader: Reader, part: str, scope: Scope,
     if part.endswith(".json"):
         return misp.event_file(ctx, part.removesuffix(".json"))
     return None
+
+
+def export_links(campaign: str, base: str = "/api/v1/exports") -> dict[str, str]:
+    """format -> the URL of that export scoped to ``campaign`` (the MISP feed: its event).
+
+    Each link answers with what the caller may see of the campaign, no more."""
+    q = "?campaign=" + quote(campaign, safe="")
+    links = {name: f"{base}/{name}{q}" for name in FORMATS if name != "misp"}
+    links["misp"] = f"{base}/misp/{misp.event_uuid(campaign)}.json"
+    return links

@@ -16,8 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from bayanihan.model.stix import format_ms
-from bayanihan.share.exports.formats import Context
-from bayanihan.share.exports.source import Row, context_of
+from bayanihan.share.exports.formats import Context, Row
 
 __all__ = ["event_file", "event_uuid", "hashes_csv", "manifest"]
 
@@ -81,8 +80,7 @@ def hashes_csv(ctx: Context) -> Iterator[str]:
 
 def event_file(ctx: Context, wanted: str) -> Iterator[str] | None:
     """The event ``wanted`` (its uuid) as the reader sees it; None when there is none."""
-    keys = {event_uuid(c): c for _, (camps, _) in context_of(ctx.conn, ctx.reader).items()
-            for c in camps}
+    keys = {event_uuid(c): c for c in ctx.campaigns()}
     keys[event_uuid(None)] = NO_CAMPAIGN
     key = keys.get(wanted)
     if key is None:

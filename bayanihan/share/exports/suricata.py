@@ -13,8 +13,7 @@ import hashlib
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-from bayanihan.share.exports.formats import Context, Format, header_lines
-from bayanihan.share.exports.source import Row
+from bayanihan.share.exports.formats import Context, Format, Row, header_lines
 
 __all__ = ["rules_of", "sid", "suricata"]
 

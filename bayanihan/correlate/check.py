@@ -22,6 +22,8 @@ from sqlalchemy import Connection, or_, select, tuple_
 from bayanihan.correlate.lures import LureInputError
 from bayanihan.correlate.report_links import lure_index
 from bayanihan.correlate.tables_campaigns import linked_report
+from bayanihan.correlate.tables_values import indicator_value
+from bayanihan.correlate.value_rows import rows
 from bayanihan.correlate.variants import VariantIndex
 from bayanihan.errors import InvalidInput
 from bayanihan.ingest.observables import (
@@ -33,8 +35,7 @@ from bayanihan.ingest.observables import (
     extract,
     normalize_domain,
 )
-from bayanihan.share.exports.source import Scope, rows
-from bayanihan.share.exports.tables import indicator_value
+from bayanihan.share.exports.formats import Scope
 from bayanihan.share.policy import Reader, visible
 from bayanihan.store.schema import stix_objects
 

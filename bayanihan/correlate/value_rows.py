@@ -1,4 +1,5 @@
-"""The one row source every export, the check API and the alert links read.
+"""The one row source every export, the check API and the alert links read (the renderers
+in :mod:`bayanihan.share.exports` take it as a function: they know nothing of correlation).
 
 A :class:`Scope` says what to export (kinds, since, vectors, countries, campaign, minimum
 confidence); :func:`rows` yields the values one reader may see, in a stable order
@@ -10,60 +11,26 @@ minimum confidence, or flagged as a false positive by a sighting the reader may 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, select, tuple_
+from sqlalchemy import Connection, select, tuple_
 
 from bayanihan.correlate.sightings import DAY_US, decay_of, decayed
 from bayanihan.correlate.tables_campaigns import indicator_sighting, linked_report
+from bayanihan.correlate.tables_values import indicator_report, indicator_value
 from bayanihan.model.stix import now_us
 from bayanihan.model.tlp import TLP
-from bayanihan.share.exports.tables import indicator_report, indicator_value
+from bayanihan.share.exports.formats import Context, Row, Scope
 from bayanihan.share.policy import Reader, visible
-from bayanihan.store.schema import events, stix_objects
+from bayanihan.store.schema import stix_objects
 
-__all__ = ["Row", "Scope", "context_of", "etag", "rows"]
+__all__ = ["context_of", "export_context", "rows"]
 
 _CHUNK = 5000
 _DECAY_KIND = {"sha256": "file", "tlsh": "file"}
 _TLP_ORDER = [t.value for t in TLP]
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What to export. Empty fields do not filter."""
-
-    kinds: tuple[str, ...] = ()
-    since_us: int | None = None  # indicator versions added after this time (delta)
-    vectors: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
-    campaign: str | None = None
-    min_confidence: int = 1
-    tlps: tuple[str, ...] = ()  # the TLP levels the format may carry; () = all
-
-    def key(self) -> str:
-        return orjson.dumps(self.__dict__, option=orjson.OPT_SORT_KEYS).decode()
-
-
-@dataclass
-class Row:
-    """One distinct value as one reader sees it (several indicators may name it)."""
-
-    kind: str
-    value: str
-    skeleton: str | None
-    tlp: str  # the most restrictive TLP among the indicators the reader sees it in
-    confidence: int
-    first_seen_us: int
-    last_seen_us: int
-    version_us: int
-    indicators: list[str] = field(default_factory=list)
-    campaigns: list[str] = field(default_factory=list)
-    countries: list[str] = field(default_factory=list)
 
 
 def _sightings(conn: Connection, reader: Reader) -> dict[str, tuple[int, int, int]]:
@@ -197,12 +164,14 @@ def _merge(row: Row, r: Any, score: int, ctx: dict[str, tuple[set[str], set[str]
     row.countries = sorted(set(row.countries) | places)
 
 
-def etag(conn: Connection, reader: Reader, scope: Scope, fmt: str, *,
-         at_us: int | None = None) -> str:
-    """A validator for an export: the outbox high-water mark (one indexed query), the
-    reader, the scope, the format and the hour (decay moves values out over time)."""
-    high = conn.execute(select(func.max(events.c.position))).scalar() or 0
-    hour = (at_us or now_us()) // (3600 * 1_000_000)
-    raw = f"{high}|{reader.org}|{reader.kind}|{reader.parent}|{scope.key()}|{fmt}|{hour}"
-    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+def export_context(conn: Connection, reader: Reader, scope: Scope,
+                   at_us: int | None = None) -> Context:
+    """What a renderer of :mod:`bayanihan.share.exports` needs: this hub's rows for
+    ``reader`` (and the campaigns it may see) at ``at_us``."""
+    def fetch(s: Scope, context: bool = False) -> Iterator[Row]:
+        return rows(conn, reader, s, context=context, at_us=at_us)
 
+    def campaigns() -> set[str]:
+        return {c for camps, _ in context_of(conn, reader).values() for c in camps}
+
+    return Context(conn, reader, scope, fetch, at_us or now_us(), campaigns)

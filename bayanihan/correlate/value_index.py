@@ -1,7 +1,11 @@
-"""Keep the export index up to date: read new indicator versions from ``stix_objects``.
+"""Keep the value index (exports, check API) up to date: read new indicator versions from
+``stix_objects``.
 
 The index catches up on demand (before an export or a check), reading the indicators added
-since its mark (``date_added``), so ingest stays unaware of it. Only equality comparisons
+since its mark (``date_added``), so ingest stays unaware of it. The host of a URL is indexed
+as a domain too (a resolver or an SNI rule can block only the host), unless it is an IP or
+on the warning list of common domains (shorteners, webmail, hosting platforms:
+``common_values.toml``), where blocking the host would block everyone. Only equality comparisons
 of patterns made of one comparison or of comparisons joined by ``OR`` are exported: a value
 inside an ``AND`` matches only together with the rest, and blocking it alone would block
 more than the author meant.
@@ -12,30 +16,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from sqlalchemy import Connection, delete, func, select, update
 
+from bayanihan.correlate.links import load_rules
+from bayanihan.correlate.tables_values import export_mark, indicator_report, indicator_value
+from bayanihan.ingest.observables.domains import registered_domain
 from bayanihan.model.extension import ai_properties
 from bayanihan.model.skeleton import skeleton
 from bayanihan.model.stix import parse_us
-from bayanihan.share.exports.tables import export_mark, indicator_report, indicator_value
 from bayanihan.store.bulk import insert_rows
 from bayanihan.store.schema import stix_objects
 
-__all__ = ["KINDS", "catch_up", "is_fresh", "values_of_pattern"]
+__all__ = ["catch_up", "is_fresh", "values_of_pattern"]
 
-#: kind -> what it holds (the plain-list formats, one per kind)
-KINDS = {
-    "domain": "domain names (IDNA A-label)",
-    "url": "URLs (canonical)",
-    "ip": "IPv4/IPv6 addresses and CIDR blocks",
-    "phone": "phone numbers (E.164)",
-    "sha256": "SHA-256 file hashes",
-    "tlsh": "TLSH digests (T1 + 70 hex)",
-    "email": "e-mail addresses",
-    "wallet": "crypto-currency wallets",
-}
 _CHUNK = 2000
 _COMPARISON = re.compile(
     r"([a-z0-9-]+):(value|hashes\.'?(?:SHA-256|TLSH)'?)\s*=\s*'((?:[^'\\]|\\.)*)'")
@@ -43,6 +39,7 @@ _KIND = {"domain-name": "domain", "url": "url", "ipv4-addr": "ip", "ipv6-addr": 
          "bayanihan-phone-number": "phone", "email-addr": "email",
          "bayanihan-crypto-wallet": "wallet"}
 _HEX = re.compile(r"[0-9a-fA-F]+")
+_IPISH = re.compile(r"[0-9.]+")
 
 
 def values_of_pattern(pattern: str) -> list[tuple[str, str]]:
@@ -64,6 +61,17 @@ def values_of_pattern(pattern: str) -> list[tuple[str, str]]:
     return out
 
 
+def _host_of(url: str) -> str | None:
+    """The domain of ``url`` worth blocking by itself, else None."""
+    host = urlsplit(url).hostname or ""
+    if not host or _IPISH.fullmatch(host) or ":" in host:
+        return None
+    rules = load_rules()
+    if rules.is_common("domain", host) or rules.is_common("domain", registered_domain(host) or ""):
+        return None
+    return host
+
+
 def _time(text: Any, default: int) -> int:
     try:
         return parse_us(text) if isinstance(text, str) else default
@@ -79,7 +87,9 @@ def _rows(pk: int, version_us: int, body: str) -> Iterator[tuple[Any, ...]]:
     confidence = confidence if isinstance(confidence, int) else 50
     valid_from = _time(ind.get("valid_from"), version_us)
     valid_until = _time(ind.get("valid_until"), 0) or None
-    for kind, value in dict.fromkeys(values_of_pattern(ind.get("pattern") or "")):
+    found = values_of_pattern(ind.get("pattern") or "")
+    found += [("domain", h) for k, v in found if k == "url" and (h := _host_of(v))]
+    for kind, value in dict.fromkeys(found):
         if len(value) > 2048:
             continue
         skel = None

@@ -1,4 +1,5 @@
-"""The export index (created by migration ``exports_0001``).
+"""The value index behind the exports and the check API (created by migration
+``exports_0001``).
 
 =================  ==================================================================
 table              one row per
