@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import Response
 
 from bayanihan import __version__, web
-from bayanihan.api import access, errors
+from bayanihan.api import access, errors, metrics, redact
 from bayanihan.api.admin import router as admin_router
 from bayanihan.api.campaigns import router as campaigns_router
 from bayanihan.api.check import router as check_router
@@ -19,10 +19,12 @@ from bayanihan.api.exports import router as exports_router
 from bayanihan.api.limits import BodyLimit
 from bayanihan.api.messages import router as messages_router
 from bayanihan.api.objects import router as objects_router
+from bayanihan.api.ratelimit import KeyRateLimit
 from bayanihan.api.reports import router as reports_router
 from bayanihan.api.responses import json_response
 from bayanihan.api.sandbox import router as sandbox_router
 from bayanihan.api.stream import router as stream_router
+from bayanihan.api.strict_json import RefuseDuplicateKeys
 from bayanihan.api.taxii import router as taxii_router
 from bayanihan.config import Settings, load_settings
 from bayanihan.hub import Hub
@@ -58,8 +60,12 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
         redoc_url=None,
     )
     app.state.hub = the_hub
+    redact.install()  # credentials never reach a log, at any level, from any library
     errors.install(app)
+    app.add_middleware(RefuseDuplicateKeys)  # inside the size limit: reads what it admits
     app.add_middleware(BodyLimit, limit=settings.max_request_bytes)
+    app.add_middleware(KeyRateLimit, hub=the_hub)  # writes per key (api/ratelimit.py)
+    metrics.install(app)  # outermost: counts every answer, refusals included (/metrics)
 
     @app.get("/healthz", tags=["health"], summary="Liveness and database reachability",
              dependencies=[Depends(access.PUBLIC.declare)])

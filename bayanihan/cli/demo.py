@@ -19,15 +19,17 @@ from bayanihan.hub import Hub
 def demo(
     folder: Annotated[Path, typer.Option(help="Folder for the demo hub (created; must not "
                                               "hold one already).")] = Path("bayanihan-demo"),
-    port: Annotated[int, typer.Option(help="Port to serve on (loopback).")] = 8000,
+    port: Annotated[int, typer.Option(envvar="BAYANIHAN_PORT",
+                                      help="Port to serve on (loopback).")] = 8000,
     speed: Annotated[float, typer.Option(
         min=0.1, help="Replay speed: 1 tells the story in about two minutes, 4 four times "
                       "faster.")] = 1.0,
-    fast: Annotated[bool, typer.Option("--fast", help="No pauses between steps (for tests).")]
-    = False,
+    fast: Annotated[bool, typer.Option("--fast", envvar="BAYANIHAN_DEMO_FAST",
+                                       help="No pauses between steps (for tests).")] = False,
     exit_when_done: Annotated[bool, typer.Option(
-        "--exit-when-done", help="Stop the server once the story is told (default: keep "
-                                 "serving until Ctrl-C).")] = False,
+        "--exit-when-done", envvar="BAYANIHAN_DEMO_EXIT",
+        help="Stop the server once the story is told (default: keep serving until Ctrl-C).")]
+    = False,
     sandbox: Annotated[bool, typer.Option(help="Also run the sandbox step.")] = True,
 ) -> None:
     """Create a demo hub, start it, and replay a regional scenario against it.

@@ -81,6 +81,11 @@ def _concrete(path: str, method: str) -> str:
     return re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
 
 
+def _web_page(path: str) -> bool:
+    """A server-rendered page (bayanihan/web), signed in by session rather than by key."""
+    return not path.startswith(("/api/", "/taxii2/", "/healthz", "/static", "/metrics"))
+
+
 def _status(client: httpx.Client, method: str, path: str) -> int:
     headers = {"Accept": TAXII, "Content-Type": TAXII} if path.startswith("/taxii2") else {}
     kwargs: dict[str, Any] = {"headers": headers}
@@ -111,6 +116,12 @@ def test_every_route_answers_as_declared_for_every_role_and_kind(make_hub: MakeH
             for org, kind, role, client in callers:
                 status = _status(client, method, path)
                 checked += 1
+                if _web_page(route.path):
+                    # pages admit by signed-in session, never by API key: a key alone gets a
+                    # non-public page nothing but the sign-in redirect (or a CSRF refusal)
+                    if "public" not in rule.roles and status not in (303, 401, 403):
+                        wrong.append((method, route.path, org, role, status, "page served"))
+                    continue
                 admitted = rule.admits(role, kind, org)
                 if not admitted and status not in (401, 403):
                     wrong.append((method, route.path, org, role, status, "should be refused"))
