@@ -3,9 +3,10 @@
 A release is read (gzip or plain JSON; a bundle, a list or one object), its
 marking-definitions and identities stored first (a release may list them last), then the
 rest in chunks of :data:`CHUNK` objects, one write transaction each, so a progress bar can
-follow. Objects are stored as MITRE published them (STIX 2.0 ones upgraded to 2.1); the
-distribution TLP of objects without a TLP marking of their own is ``tlp`` (TLP:CLEAR by
-default for the public releases), kept beside the object, not written into it.
+follow. Objects are stored as MITRE published them (STIX 2.0 ones upgraded to 2.1; the
+ATLAS bundle repaired, see model/atlas.py); the distribution TLP of objects without a TLP
+marking of their own is ``tlp`` (TLP:CLEAR by default for MITRE's public releases, the
+hub's rule -- AMBER -- for any other file), kept beside the object, not written into it.
 """
 
 from __future__ import annotations
@@ -30,10 +31,13 @@ from bayanihan.model.tlp import TLP
 if TYPE_CHECKING:
     from bayanihan.hub import Hub
 
-__all__ = ["CHUNK", "ReleaseSummary", "ingest_release", "read_release"]
+__all__ = ["CHUNK", "MITRE_IDENTITY", "ReleaseSummary", "ingest_release", "is_atlas",
+           "is_mitre_release", "read_release"]
 
 CHUNK = 5000
 FIRST_TYPES = ("marking-definition", "identity", "extension-definition")
+#: The identity MITRE's ATT&CK releases name as author.
+MITRE_IDENTITY = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
 
 
 @dataclass
@@ -77,6 +81,23 @@ def read_release(path: Path, max_objects: int = 10_000_000) -> list[Any]:
     return parse_bundle(raw, max_objects)
 
 
+def _sources(obj: Any) -> set[str]:
+    refs = obj.get("external_references") if isinstance(obj, dict) else None
+    return {r.get("source_name") for r in refs if isinstance(r, dict)} if isinstance(
+        refs, list) else set()
+
+
+def is_atlas(objects: Sequence[Any]) -> bool:
+    """A MITRE ATLAS bundle (its objects cite ``mitre-atlas``)."""
+    return any("mitre-atlas" in _sources(o) for o in objects[:50])
+
+
+def is_mitre_release(objects: Sequence[Any]) -> bool:
+    """An ATT&CK release (authored by MITRE's identity) or an ATLAS bundle: public data."""
+    return is_atlas(objects) or any(
+        isinstance(o, dict) and o.get("created_by_ref") == MITRE_IDENTITY for o in objects[:50])
+
+
 def _ordered(objects: Sequence[Any]) -> list[Any]:
     """Definitions and identities first (their order inside each group unchanged)."""
     first = [o for o in objects if isinstance(o, dict) and o.get("type") in FIRST_TYPES]
@@ -85,9 +106,11 @@ def _ordered(objects: Sequence[Any]) -> list[Any]:
 
 
 def ingest_release(hub: Hub, objects: Sequence[Any], submitter: Submitter, *,
-                   tlp: TLP = TLP.CLEAR, audience: Sequence[str] | None = None,
+                   tlp: TLP | None = TLP.CLEAR, audience: Sequence[str] | None = None,
                    progress: Callable[[int], None] | None = None) -> ReleaseSummary:
-    """Store ``objects`` (a whole release) as ``submitter``; ``progress(n)`` after each chunk."""
+    """Store ``objects`` (a whole release) as ``submitter``; ``progress(n)`` after each chunk.
+
+    ``tlp``: the TLP of objects without a TLP marking (None: the hub's rule, AMBER)."""
     summary = ReleaseSummary()
     ordered = _ordered(objects)
     store = functools.partial(store_checked, action="objects.ingest", default_tlp=tlp)

@@ -11,9 +11,10 @@ what the hub would otherwise reject and says what it changed:
 
 - two attack-patterns have ``modified`` before ``created`` (``modified`` is set to ``created``);
 - 114 relationships share 34 ids between them, with different targets (the second and
-  later of each get a deterministic UUIDv5 id derived from the original id and their target);
-- ``x-mitre-collection`` names MITRE's identity as author, which the hub only accepts from
-  MITRE (``created_by_ref`` is dropped: the loading organisation becomes the author).
+  later of each get a deterministic UUIDv5 id derived from the original id and their target).
+
+Nothing else is changed: ``x-mitre-collection`` keeps its ``created_by_ref`` (MITRE's
+identity; any identity but a hub organisation's may be named, issue 11).
 """
 
 from __future__ import annotations
@@ -103,9 +104,5 @@ def repair(objects: Sequence[Any]) -> tuple[list[Any], list[str]]:
             notes.append(f"objects[{index}] {oid}: id used twice in the bundle; renamed {new}")
             fixed["id"] = new
         seen.setdefault(str(fixed.get("id", "")), fixed)
-        if fixed.get("type") == "x-mitre-collection" and "created_by_ref" in fixed:
-            notes.append(f"objects[{index}] {oid}: created_by_ref {fixed['created_by_ref']} "
-                         "dropped (the loading organisation becomes the author)")
-            del fixed["created_by_ref"]
         out.append(fixed)
     return out, notes

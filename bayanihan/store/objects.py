@@ -94,7 +94,9 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion],
     TLP and audience: when two organisations report the same URL under different
     markings, each copy keeps its own distribution. A later version of an SDO/SRO must
     come from the organisation that submitted the first one; the same version with the
-    same content from anyone is a duplicate (see docs/architecture.md, "Authorship").
+    same content from anyone is a duplicate -- the same JSON, whatever the order of its
+    keys (a STIX 2.0 object upgraded and MITRE's 2.1 copy of it); see docs/architecture.md,
+    "Authorship".
     """
     ids = list(dict.fromkeys(v.id for v in versions))
     existing = _existing(conn, ids)
@@ -178,7 +180,7 @@ def _settle(v: NewVersion, prior: Sequence[Any], mine: Sequence[list[Any]]) -> b
                             "add versions of it")
                 return False
         return True
-    if clash == v.body:
+    if clash == v.body or orjson.loads(clash) == v.obj:  # JSON: key order is no difference
         v.outcome = Outcome.DUPLICATE
     else:
         v.outcome = Outcome.CONFLICT

@@ -34,6 +34,8 @@ def status_resource(status_id: str, requested: str, result: IngestResult) -> dic
         else:
             if r.status == "duplicate":
                 detail["message"] = "already stored (no new version)"
+            elif r.status == "held":  # valid, kept until its marking-definition arrives
+                detail["message"] = r.note or "held until its marking-definition arrives"
             successes.append(detail)
     body: dict[str, Any] = {
         "id": status_id, "status": "complete", "request_timestamp": requested,
