@@ -17,7 +17,7 @@ from bayanihan.correlate.campaigns import rules_for
 from bayanihan.errors import BayanihanError
 from bayanihan.hub import Caller
 from bayanihan.model.stix import parse_us
-from bayanihan.web.pages import EXPORT_FORMATS
+from bayanihan.web.pages import defences
 from bayanihan.web.render import page
 from bayanihan.web.session import WebUser, check_csrf, web_writer
 
@@ -67,7 +67,8 @@ async def campaign_page(campaign_id: str, request: Request,
                     message=f"No campaign {campaign_id} that you may see.")
     crossings, warned = timeline(detail, alerts)
     return page(request, "campaign.html", c=detail, campaign_id=campaign_id,
-                crossings=crossings, warned=warned, exports=EXPORT_FORMATS, error=error)
+                crossings=crossings, warned=warned, defences=defences(detail.get("id") or campaign_id),
+                error=error)
 
 
 @router.post("/campaigns/{campaign_id}/decide", summary="Confirm, reject, merge or split",

@@ -12,10 +12,10 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import Connection, or_, select
 
-from bayanihan.api.access import MEMBER, PUBLIC, READ, WRITE
+from bayanihan.api.access import MEMBER, READ, WRITE
 from bayanihan.api.reports import read_report
 from bayanihan.api.stream import realtime_of, sse_frame
 from bayanihan.correlate.campaign_views import CampaignFilter, alerts_for, list_campaigns
@@ -24,19 +24,30 @@ from bayanihan.hub import Caller
 from bayanihan.ingest.observables.extract import extract
 from bayanihan.model.stix import format_ms
 from bayanihan.model.tlp import TLP
+from bayanihan.share.exports import export_links
 from bayanihan.share.policy import visible
 from bayanihan.share.stream import Filters, Subscription
 from bayanihan.store.reports import ReportFilter, list_reports
 from bayanihan.store.schema import stix_objects
 from bayanihan.web import figures
+from bayanihan.web.cooperation import acknowledged_of
 from bayanihan.web.render import page
 from bayanihan.web.session import WebUser, web_user
 
 router = APIRouter()
 
-#: the formats the exports helper serves at /api/v1/exports/{format}?campaign=…
-EXPORT_FORMATS = (("stix", "STIX bundle"), ("suricata", "Suricata rules"),
-                  ("sigma", "Sigma rules"), ("csv", "CSV blocklist"))
+#: how each export is named on the pages (URLs from ``share.exports.export_links``)
+EXPORT_LABELS: tuple[tuple[str, str], ...] = (
+    ("stix", "STIX bundle"), ("suricata", "Suricata rules"), ("sigma", "Sigma rules"),
+    ("rpz", "DNS RPZ zone"), ("csv", "CSV"), ("domains", "domains"), ("urls", "URLs"),
+    ("ips", "IP addresses"), ("phones", "phone numbers"), ("misp", "MISP event"))
+
+
+def defences(campaign: str) -> list[tuple[str, str]]:
+    """(label, URL) of every export of ``campaign``: for blocking tools that hold a key
+    (the API reads keys, never this session's cookie)."""
+    links = export_links(campaign)
+    return [(label, links[name]) for name, label in EXPORT_LABELS if name in links]
 
 
 def _tlp_of(value: str | None) -> str:
@@ -53,10 +64,11 @@ async def overview(request: Request, user: Annotated[WebUser, Depends(web_user)]
 
     def read(conn: Connection) -> dict[str, Any]:
         rows = list_reports(conn, visible(reader), ReportFilter(limit=15))
-        alerts = alerts_for(conn, reader, 0, 500)[-10:][::-1]
+        alerts = alerts_for(conn, reader, 0, 10_000)[-10:][::-1]
         span, by_vector = figures.trend(conn, reader, window, "vector")
         _, by_language = figures.trend(conn, reader, window, "language")
         return {"reports": rows, "alerts": alerts, "tiles": figures.tiles(conn, reader, window),
+                "acknowledged": acknowledged_of(conn, reader.org),
                 "vector_chart": figures.line_chart(f"Reports by vector, last {window} days",
                                                    span, by_vector),
                 "language_chart": figures.line_chart(f"Reports by language, last {window} days",
@@ -65,7 +77,7 @@ async def overview(request: Request, user: Annotated[WebUser, Depends(web_user)]
     data = await hub.db.read(read)
     return page(request, "overview.html", days=window, windows=figures.WINDOWS,
                 vectors=figures.vectors(), colours=figures.VECTOR_COLOURS,
-                exports=EXPORT_FORMATS, format_ms=format_ms, **data)
+                defences=defences, format_ms=format_ms, **data)
 
 
 @router.get("/live", summary="Live events for the signed-in organisation (SSE)",
@@ -164,8 +176,3 @@ async def object_view(object_id: str, request: Request,
     return page(request, "object.html", obj=bodies[0], tlp=_tlp_of(row.tlp), author=row.author_org,
                 audience=audience, related=related,
                 pretty=orjson.dumps(bodies[0], option=orjson.OPT_INDENT_2).decode())
-
-
-@router.get("/signed-out", include_in_schema=False, dependencies=[Depends(PUBLIC.declare)])
-async def signed_out() -> Response:
-    return RedirectResponse("/signin", 303)

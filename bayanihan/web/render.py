@@ -43,6 +43,7 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     user = getattr(request.state, "web_user", None)
     html = env.get_template(template).render(
         request=request, user=user.session if user else None, csrf=csrf_token(request),
+        kind=user.caller.reader.kind.value if user and user.caller.reader.kind else None,
         path=request.url.path, **context)
     return HTMLResponse(html, status_code=status, headers={
         "Cache-Control": "no-store",

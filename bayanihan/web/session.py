@@ -33,6 +33,15 @@ class CsrfRefused(Exception):
     """A form post without this session's token: answered 403."""
 
 
+class PageRefused(Exception):
+    """A signed-in user whose role or organisation may not use this page: answered 403
+    with an HTML page saying why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class WebUser:
     session: users.Session
@@ -87,18 +96,23 @@ def web_user(request: Request) -> WebUser:
 def web_writer(request: Request) -> WebUser:
     found = web_user(request)
     if found.session.role not in (Role.ANALYST, Role.ADMIN) or not found.caller.can_write:
-        from bayanihan.errors import Forbidden
-
-        raise Forbidden("readers may not write", ["role"])
+        raise PageRefused("Your account may read but not write (it needs the analyst or "
+                          "admin role in an organisation that may report).")
     return found
 
 
 def web_admin(request: Request) -> WebUser:
     found = web_user(request)
     if found.session.role is not Role.ADMIN:
-        from bayanihan.errors import Forbidden
+        raise PageRefused("These pages need an admin account.")
+    return found
 
-        raise Forbidden("hub administration needs an admin account", ["role"])
+
+def web_operator(request: Request) -> WebUser:
+    """An admin of the hub operator's organisation."""
+    found = web_admin(request)
+    if found.session.org != orgs.HUB_CODE:
+        raise PageRefused("These pages are for the hub operator's admins.")
     return found
 
 
