@@ -17,7 +17,7 @@ import anyio.to_thread
 import orjson
 from sqlalchemy import ColumnElement, Connection, select
 
-from bayanihan.errors import InvalidInput
+from bayanihan.errors import InvalidInput, TooLarge
 from bayanihan.ingest.bundles import Submitter, check_objects
 from bayanihan.ingest.observables.stix import extension_definitions
 from bayanihan.ingest.report_stix import Built, TooManyObservables, TypedObservable, build
@@ -173,8 +173,8 @@ async def _build(hub: Hub, report: Report, submitter: Submitter,
             report, author=submitter.identity_id, country=_country(report, submitter),
             techniques=techniques, uploads=uploads, extra=extra,
             extract_text=extract_text))
-    except TooManyObservables as exc:
-        raise InvalidInput(f"{exc.field}: {exc}", [exc.field]) from None
+    except TooManyObservables as exc:  # bounded work: 413, the field named
+        raise TooLarge(f"{exc.field}: {exc}", [exc.field]) from None
     except ValueError as exc:  # an observable the STIX model cannot hold
         raise InvalidInput(f"observables: {exc}", ["observables"]) from None
 
