@@ -3,7 +3,8 @@ organisations, demo users, the server, and the scenario replayed against it over
 
 Everything happens on loopback with generated material; nothing is fetched. The folder keeps
 the database, the admin key, ``demo-keys.json`` (one analyst key per organisation, readable
-only by you) and ``demo-users.txt`` (the web sign-ins), so the hub can be explored — and
+only by you), ``demo-users.txt`` (the web sign-ins) and ``demo-story.json`` (the ids of what
+was reported), so the hub can be explored — and
 restarted with ``bayanihan serve --database FOLDER/hub.db`` — after the demo ends.
 """
 
@@ -156,6 +157,9 @@ def replay(base: str, prepared: Prepared, options: DemoOptions,
                 stop.wait(options.pause)
         if options.sandbox:
             say(f"[--/{len(story)}] {sandbox_step(options, prepared.database_url)}")
+        (options.folder / "demo-story.json").write_bytes(orjson.dumps(
+            {"reports": ctx.reports, "red_report": ctx.red_report,
+             "red_audience": ctx.red_audience}, option=orjson.OPT_INDENT_2))
         for line in summary(ctx):
             say(line)
     finally:

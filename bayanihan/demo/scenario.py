@@ -269,10 +269,10 @@ def sighting_my(ctx: Context) -> str:
 
 
 def false_positive_sg(ctx: Context) -> str:
-    ind = _indicator_of(ctx, "SG", ctx.reports["recon BN"], RECON_BLOCK[1])
+    ind = _indicator_of(ctx, "SG", ctx.reports["recon MM"], RECON_BLOCK[2])
     _checked(ctx.clients["SG"].post("/api/v1/sightings", json={
         "indicator": ind, "verdict": "false-positive", "tlp": "green"}), "false positive")
-    return (f"SingCERT flags {RECON_BLOCK[1]} as a false positive (a university scanner): "
+    return (f"SingCERT flags {RECON_BLOCK[2]} as a false positive (a university scanner): "
             "its confidence drops and exports leave it out")
 
 
