@@ -91,13 +91,19 @@ def run_cmd(
     memory_mb: int = 1024,
     batch_size: int = 512,
     pythonpath: Annotated[list[Path] | None, typer.Option(help="Folders for py: tools")] = None,
+    unsafe_no_isolation: Annotated[bool, typer.Option(
+        "--unsafe-no-isolation",
+        help="Run even where bubblewrap cannot (no user namespaces); the card says "
+             "'not isolated'")] = False,
     database: DatabaseOpt = None,
 ) -> None:
-    """Run a tool against a suite and its adversarial variants; store the report card."""
+    """Run a tool against a suite and its adversarial variants; store the report card.
+
+    Exits 1 when every case crashed (the card shows the first crash's stderr)."""
     # scikit-learn and the harness: only when running
     from bayanihan.sandbox.entrants import entrant_tool
     from bayanihan.sandbox.harness import RunOptions, RunResult, run
-    from bayanihan.sandbox.isolation import Limits
+    from bayanihan.sandbox.isolation import Limits, hub_paths
 
     answers = None
     if evidence is not None:
@@ -108,6 +114,8 @@ def run_cmd(
         store = HubSandboxStore(hub.db, audit.Actor.console())
         options = RunOptions(
             seed=seed, split=split, evidence=answers, netns=settings.netns_wanted(hub.settings),
+            unsafe_no_isolation=unsafe_no_isolation,
+            hidden=hub_paths(hub.settings.data_dir, hub.settings.database()),
             mutators=[m.strip() for m in mutators.split(",") if m.strip()] if mutators else None,
             limits=Limits(case_timeout=case_timeout, run_timeout=run_timeout,
                           memory_bytes=memory_mb << 20, batch_size=batch_size))
@@ -126,6 +134,11 @@ def run_cmd(
         write_card(result.card, out)
     _summary(result.card)
     typer.echo(run_id)
+    if result.card.get("all_crashed"):
+        crash = result.card.get("first_crash") or {}
+        console.print(f"[red]every case crashed[/red]; first ({crash.get('case')}, "
+                      f"{crash.get('ended')}):\n{crash.get('stderr_tail', '')[-1000:]}")
+        raise typer.Exit(1)
 
 
 def _suite_ref(text: str) -> tuple[str, int | None]:
@@ -150,7 +163,9 @@ def _summary(card: dict) -> None:
         colour = {"pass": "green", "fail": "red"}.get(c["verdict"], "yellow")
         table.add_row(c["title"], str(c["threshold"]), f"[{colour}]{c['verdict']}[/{colour}]")
     console.print(table)
-    console.print(f"isolation: {card['isolation']['network']}")
+    console.print(f"{card.get('headline', card['grade'].upper())}; isolation: "
+                  f"{card['isolation'].get('headline', '')}; network: "
+                  f"{card['isolation']['network']}")
 
 
 @suite_app.command("add")

@@ -65,14 +65,20 @@ def base_args() -> list[str]:
     return args
 
 
-def command(argv: Sequence[str], workdir: Path, readable: Iterable[str], env: dict[str, str],
-            *, info_fd: int | None = None, seccomp_fd: int | None = None) -> list[str]:
-    """The full bubblewrap command running ``argv`` with ``env`` and the given views."""
-    path = executable()
-    assert path is not None
-    args = [path, *base_args()]
-    for item in _outermost(_outside_system(readable)):
+def options(workdir: Path, readable: Iterable[str], env: dict[str, str],
+            *, info_fd: int | None = None, seccomp_fd: int | None = None,
+            hidden: Iterable[str] = ()) -> list[str]:
+    """The bubblewrap options (everything before ``-- COMMAND``) for a tool with ``env`` and
+    the given views; any ``hidden`` path that a view would show is masked (an empty folder,
+    or ``/dev/null`` for a file). Pass them through ``--args FD`` (:func:`args_fd`) so the
+    tool cannot read them (its views, the hub's paths) from ``/proc/1/cmdline``."""
+    args = base_args()
+    views = _outermost(_outside_system(readable))
+    for item in views:
         args += ["--ro-bind", item, item]
+    for item in sorted({os.path.abspath(h) for h in hidden}):
+        if os.path.exists(item) and any(within(item, v) for v in views):
+            args += ["--tmpfs", item] if os.path.isdir(item) else ["--ro-bind", "/dev/null", item]
     args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
@@ -80,14 +86,27 @@ def command(argv: Sequence[str], workdir: Path, readable: Iterable[str], env: di
         args += ["--info-fd", str(info_fd)]
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
-    return [*args, "--", *argv]
+    return args
+
+
+def args_fd(args: Sequence[str]) -> int:
+    """A file descriptor holding ``args`` NUL-separated, for ``bwrap --args FD``."""
+    fd = os.memfd_create("bayanihan-bwrap-args", 0)
+    os.write(fd, b"".join(os.fsencode(a) + b"\0" for a in args))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def within(path: str, folder: str) -> bool:
+    """Whether ``path`` is ``folder`` or lies inside it."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 def _outermost(paths: Iterable[str]) -> list[str]:
     """Sorted paths without those inside another (a folder's view already shows them)."""
     kept: list[str] = []
     for item in sorted(set(paths)):
-        if not any(item.startswith(k + "/") for k in kept):
+        if not any(within(item, k) for k in kept):
             kept.append(item)
     return kept
 
@@ -112,7 +131,9 @@ def program_views(program: str) -> list[str]:
         if candidate.parent.name != "bin":
             continue
         prefix = candidate.parent.parent
-        views.append(str(prefix) if prefix != Path("/") else str(candidate))
+        if prefix == Path("/") or not _python_prefix(prefix):
+            continue  # only an interpreter's own tree, never e.g. a home folder with bin/
+        views.append(str(prefix))
         cfg = prefix / "pyvenv.cfg"
         if cfg.is_file():
             for line in cfg.read_text(errors="replace").splitlines():
@@ -120,3 +141,8 @@ def program_views(program: str) -> list[str]:
                 if key.strip() == "home" and value.strip():
                     views.append(str(Path(value.strip()).parent))
     return views
+
+
+def _python_prefix(prefix: Path) -> bool:
+    """A virtual environment or a Python installation (``lib/python3.*``)."""
+    return (prefix / "pyvenv.cfg").is_file() or any((prefix / "lib").glob("python3*"))

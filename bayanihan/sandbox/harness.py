@@ -35,6 +35,7 @@ class RunOptions:
     limits: Limits = field(default_factory=Limits)
     netns: bool = True
     unsafe_no_isolation: bool = False  # run even where bubblewrap cannot (card: not isolated)
+    hidden: tuple[str, ...] = ()  # the hub's data folder, database and key files
     evidence: dict[str, dict[str, str]] | None = None
 
 
@@ -142,7 +143,7 @@ def execute(tool: Tool, cases: Sequence[Case], kind: str, names: Sequence[str],
                 progress(done[0], len(wire))
 
         confined = None if tool.kind == "http" else tool_confinement(
-            tool, options.netns, options.unsafe_no_isolation, [blobs])
+            tool, options.netns, options.unsafe_no_isolation, [blobs], options.hidden)
         t0 = time.monotonic()
         verdicts, restarts, first_crash = run_tool(tool, wire, options.limits, confined, tick)
         wall = time.monotonic() - t0
@@ -182,6 +183,8 @@ def make_card(tool: Tool, suite: Suite, policy: Policy, options: RunOptions,
         totals.get("crash", 0) + totals.get("memory_exceeded", 0) == len(result.all())
     if result.first_crash is not None:
         card["first_crash"] = result.first_crash
+    card["escape_attempts"] = [{"case": v.case_id, "attempts": v.escape_attempts}
+                               for v in result.all() if v.escape_attempts][:50]
     grade(card, policy, options.evidence)
     card["run"] = {"id": f"run-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
                    "started": started.isoformat(timespec="seconds"),

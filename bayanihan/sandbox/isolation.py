@@ -78,28 +78,46 @@ class Confinement:
     """How tool processes of one run are confined.
 
     ``bubblewrap``: namespaces and a read-only view of only ``readable`` (plus the system);
-    ``netns``: a private network namespace (always with bubblewrap)."""
+    ``netns``: a private network namespace (always with bubblewrap); ``hidden``: the hub's
+    own paths (data folder, database, key files), masked should a view ever contain them."""
 
     bubblewrap: bool
     netns: bool
     readable: tuple[str, ...] = ()
+    hidden: tuple[str, ...] = ()
 
     def with_readable(self, paths: Sequence[str]) -> Confinement:
-        return Confinement(self.bubblewrap, self.netns, (*self.readable, *paths))
+        return Confinement(self.bubblewrap, self.netns, (*self.readable, *paths), self.hidden)
 
 
 def confinement(netns: bool = True, unsafe_no_isolation: bool = False,
-                readable: Sequence[str] = ()) -> Confinement:
+                readable: Sequence[str] = (), hidden: Sequence[str] = ()) -> Confinement:
     """The confinement this machine gives; refuse when bubblewrap cannot run, unless the
-    operator explicitly accepts an unsafe run."""
+    operator explicitly accepts an unsafe run. A tool naming a hidden file is refused."""
+    for view in readable:
+        if any(os.path.abspath(view) == os.path.abspath(h) for h in hidden):
+            raise SandboxError("--tool", "the tool would need to see the hub's own data "
+                               f"({view}); move the tool's files out of the hub's data folder")
     ok, why = bwrap.usable()
     if ok:
-        return Confinement(True, True, tuple(readable))
+        return Confinement(True, True, tuple(readable), tuple(hidden))
     if not unsafe_no_isolation:
         raise SandboxError("--unsafe-no-isolation", f"{why}; refusing to run an untrusted "
                            "tool without isolation (pass --unsafe-no-isolation to run it "
                            "anyway; the card will say 'not isolated')")
-    return Confinement(False, netns and network_namespace_available(), tuple(readable))
+    return Confinement(False, netns and network_namespace_available(), tuple(readable),
+                       tuple(hidden))
+
+
+def hub_paths(data_dir: str, database_url: str) -> tuple[str, ...]:
+    """The hub's own files a tool must never see: its data folder, the key files in it
+    (``*.key``, e.g. the first admin key) and a SQLite database with its journals."""
+    data = Path(data_dir).resolve()
+    paths = [data, *sorted(data.glob("*.key"))]
+    if database_url.startswith("sqlite"):
+        db = Path(database_url.split("///", 1)[-1].split("?", 1)[0]).resolve()
+        paths += [db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))]
+    return tuple(str(p) for p in paths)
 
 
 PACKAGE = Path(__file__).resolve().parents[1]  # the hub's code (never its data): worker, childsite

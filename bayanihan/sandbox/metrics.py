@@ -110,7 +110,9 @@ def fairness(by_language: dict[str, Any]) -> dict[str, Any]:
 def outcome_counts(verdicts: Sequence[Verdict]) -> dict[str, int]:
     counts = Counter(v.outcome for v in verdicts)
     counts["network_attempt_cases"] = sum(1 for v in verdicts if v.network_attempts)
-    return {k: counts.get(k, 0) for k in (*OUTCOMES, "network_attempt_cases")}
+    counts["escape_attempt_cases"] = sum(1 for v in verdicts if v.escape_attempts)
+    return {k: counts.get(k, 0) for k in (*OUTCOMES, "network_attempt_cases",
+                                          "escape_attempt_cases")}
 
 
 def robustness(cases: Sequence[Case], clean: Sequence[Verdict],

@@ -128,6 +128,8 @@ CRITERIA = {c.key: c for c in (
     Criterion("fairness_gap_max", "Language recall gap", (F,), _gap),
     Criterion("mutator_drop_max", "Recall drop under adversarial variants", (R, S), _drop),
     Criterion("network_attempts_max", "Network attempts", (P, S), _count("network_attempt_cases")),
+    Criterion("escape_attempts_max", "Attempts to reach files, databases or processes outside",
+              (P, S), _count("escape_attempt_cases")),
     Criterion("crashes_max", "Crashes", (R, S), _count("crash")),
     Criterion("timeouts_max", "Timeouts", (R,), _count("timeout")),
     Criterion("malformed_max", "Malformed answers", (R, A), _count("malformed")),

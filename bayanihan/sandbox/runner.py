@@ -52,17 +52,23 @@ class ToolProcess:
         self.pids = PidCap(limits.processes)
         ev_read, ev_write = os.pipe()
         self.events_fd = ev_read
-        child_env = clean_env(self.workdir, pythonpath, ev_write,
-                              {"BAYANIHAN_SANDBOX_BLOCK_NET": "0" if confined.netns else "1",
-                               **(env or {})})
+        child_env = clean_env(self.workdir, pythonpath, ev_write, {
+            "BAYANIHAN_SANDBOX_BLOCK_NET": "0" if confined.netns else "1",
+            "BAYANIHAN_SANDBOX_BLOCK_ESCAPES": "0" if confined.bubblewrap else "1",
+            "BAYANIHAN_SANDBOX_PRIVATE_TMP": "1" if confined.bubblewrap else "0",
+            "BAYANIHAN_SANDBOX_VIEWS": os.pathsep.join([str(self.workdir), *confined.readable]),
+            **(env or {})})
         own = [ev_write]
         info_read = -1
         if confined.bubblewrap:
             info_read, info_write = os.pipe()
             filter_fd = seccomp.program_fd()
             own += [info_write] + ([filter_fd] if filter_fd is not None else [])
-            command = bwrap.command(argv, self.workdir, confined.readable, child_env,
-                                    info_fd=info_write, seccomp_fd=filter_fd)
+            arguments = bwrap.args_fd(bwrap.options(
+                self.workdir, confined.readable, child_env, info_fd=info_write,
+                seccomp_fd=filter_fd, hidden=confined.hidden))
+            own.append(arguments)
+            command = [str(bwrap.executable()), "--args", str(arguments), "--", *argv]
             popen_env: dict[str, str] = {}  # bwrap's own /proc/1/environ stays empty
         else:
             command, popen_env = list(argv), child_env
@@ -85,6 +91,7 @@ class ToolProcess:
             for fd in own:
                 os.close(fd)
         self.stderr_tail = b""
+        self.survivors = 0
         self.hook_active = False
         self.answered = False
         self.started = time.monotonic()
@@ -126,7 +133,7 @@ class ToolProcess:
             with contextlib.suppress(OSError):
                 stream.close()
         os.close(self.events_fd)
-        self.pids.reap()  # whatever the tool left behind, even in a new session
+        self.survivors = len(self.pids.reap())  # whatever it left, even in a new session
         _rmtree(self.workdir)
         return _describe_exit(code)
 
@@ -379,8 +386,14 @@ class Session:
             verdict = expect.get(target) if isinstance(target, str) else None
             if verdict is None and expect:
                 verdict = expect[next(iter(expect))]
-            if verdict is not None:
-                verdict.network_attempts.append(f"{event.get('call')} {event.get('target')}")
+            if verdict is None:
+                continue
+            attempt = f"{event.get('call')} {event.get('target')}"
+            if event.get("event") == "escape":
+                if len(verdict.escape_attempts) < 20:
+                    verdict.escape_attempts.append(f"{event.get('kind')}: {attempt}")
+            elif len(verdict.network_attempts) < 20:
+                verdict.network_attempts.append(attempt)
 
     def _count_no_routes(self, expect: OrderedDict[str, Verdict]) -> None:
         """Attribute unroutable packets to the case in hand when no audit hook reports them."""

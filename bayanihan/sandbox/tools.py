@@ -126,11 +126,11 @@ def _digest(parts: Sequence[bytes]) -> str:
 
 
 def tool_confinement(tool: Tool, netns: bool, unsafe_no_isolation: bool = False,
-                     readable: Sequence[str] = ()) -> Confinement:
+                     readable: Sequence[str] = (), hidden: Sequence[str] = ()) -> Confinement:
     """How ``tool`` will be confined here; refuses when bubblewrap cannot run unless the
-    operator accepts an unsafe run."""
+    operator accepts an unsafe run. ``hidden``: the hub's own paths, never shown."""
     return confinement(netns, unsafe_no_isolation,
-                       [*views(tool.argv, tool.pythonpath), *readable])
+                       [*views(tool.argv, tool.pythonpath), *readable], hidden)
 
 
 def run_tool(tool: Tool, cases: Sequence[dict[str, Any]], limits: Limits,

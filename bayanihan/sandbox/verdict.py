@@ -27,6 +27,7 @@ class Verdict:
     latency_ms: float | None = None
     detail: str | None = None
     network_attempts: list[str] = field(default_factory=list)
+    escape_attempts: list[str] = field(default_factory=list)  # files, databases, signals
     mutator: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
