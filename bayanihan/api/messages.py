@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from bayanihan.api.access import WRITE_OWN, allow
@@ -100,7 +100,7 @@ async def get_drafts(request: Request, who: Annotated[Caller, Depends(OWN_MEMBER
 
 @router.post("/messages/drafts/{draft_id}/publish", summary="Publish a drafted report",
              status_code=201)
-async def publish_draft(draft_id: int, request: Request,
+async def publish_draft(draft_id: Annotated[int, Path(ge=1, le=2**63 - 1)], request: Request,
                         who: Annotated[Caller, Depends(PUBLISH)]) -> Response:
     report_id = await drafts.publish(hub_of(request), draft_id, member_of(who))
     return json_response({"draft": draft_id, "report": report_id}, 201)

@@ -19,6 +19,7 @@ from bayanihan.cli.campaigns import campaigns_app
 from bayanihan.cli.common import ConfigOpt, DatabaseOpt, err, explain, opened, out, port_in_use, run
 from bayanihan.cli.demo import demo
 from bayanihan.cli.export import export
+from bayanihan.cli.guard import guard_app
 from bayanihan.cli.ingest import TLP_HELP, ingest_stix
 from bayanihan.cli.sandbox import sandbox_app
 from bayanihan.cli.scan import scan
@@ -39,6 +40,7 @@ app.add_typer(campaigns_app, name="campaigns")
 app.add_typer(sync_app, name="sync")
 app.add_typer(user_app, name="user")
 app.add_typer(backup_app)  # `bayanihan backup` and `bayanihan restore`, top level
+app.add_typer(guard_app, name="guard")  # poisoning defences
 app.command("demo")(demo)
 app.command("export")(export)  # bayanihan export FORMAT
 app.command("scan")(scan)  # bayanihan scan PATH…

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select, tuple_
 
+from bayanihan.correlate.guard import Guard
 from bayanihan.correlate.sightings import DAY_US, decay_of, decayed
 from bayanihan.correlate.tables_campaigns import indicator_sighting, linked_report
 from bayanihan.correlate.tables_values import indicator_report, indicator_value
@@ -95,6 +96,7 @@ def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = Fals
     ``values``, only those (the check API's look-up)."""
     now = at_us or now_us()
     marks = _sightings(conn, reader)
+    guard = Guard.load(conn)  # protected values and quarantined keys (correlate/guard.py)
     wanted = None
     ctx: dict[str, tuple[set[str], set[str]]] = {}
     if values is not None:
@@ -123,7 +125,7 @@ def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = Fals
             query = query.where(tuple_(c.kind, c.value, c.object_pk) > tuple_(*after))
         batch = conn.execute(query.order_by(c.kind, c.value, c.object_pk).limit(_CHUNK)).all()
         for r in batch:
-            if wanted is not None and r.indicator_id not in wanted:
+            if (wanted is not None and r.indicator_id not in wanted) or guard.holds(r):
                 continue
             seen_by, wrong_by, last_seen = marks.get(r.indicator_id, (0, 0, 0))
             if wrong_by or (r.valid_until_us is not None and r.valid_until_us <= now):

@@ -41,3 +41,12 @@ def test_an_empty_message_batch_is_refused_naming_the_field(
                                       headers={"Content-Type": "application/json"})
         assert r.status_code == 400, r.text
         assert r.json()["fields"] in (["messages"], ["body"])
+
+
+def test_a_draft_id_beyond_64_bits_is_refused_not_a_500(
+        make_hub: Callable[..., RunningHub]) -> None:
+    """Found by the fuzzer (stateful phase): the id reached the database and overflowed."""
+    running = make_hub()
+    r = running.client("TH").post("/api/v1/messages/drafts/299296935655387875547952447488/publish")
+    assert 400 <= r.status_code < 500, r.text
+    assert "draft_id" in str(r.json())
