@@ -33,6 +33,8 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.requests import HTTPConnection
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 from bayanihan.errors import Forbidden, NotAuthenticated
 from bayanihan.hub import Caller
@@ -128,6 +130,8 @@ OWN = allow(ROLES[1:], reads="own")
 WRITE = allow(WRITER_ROLES, kinds=WRITER_KINDS)
 #: writing the caller's own records (webhooks, dead letters)
 WRITE_OWN = allow(WRITER_ROLES, kinds=WRITER_KINDS, reads="own")
+#: files shipped in the package (stylesheets, scripts, the offline API docs' assets)
+STATIC = allow(ROLES, reads="public")
 #: an admin key (routes narrow further to the operator or the admin's own organisation)
 ADMIN = allow(("admin",), reads="admin")
 
@@ -145,12 +149,15 @@ class Endpoint:
 
 def endpoints(app: FastAPI) -> list[Endpoint]:
     """Every HTTP and WebSocket route of ``app``; other routes (FastAPI's own documentation
-    pages, mounts) as Endpoints with ``rule`` None and ``in_schema`` False."""
+    pages, other mounts) as Endpoints with ``rule`` None and ``in_schema`` False. A mount of
+    :class:`StaticFiles` serves only the package's own assets: it is declared :data:`STATIC`."""
     found = []
     for ctx in iter_route_contexts(app.routes):
         route = ctx.original_route
         dependant = getattr(ctx, "dependant", None)
         rule = declaration(dependant) if isinstance(dependant, Dependant) else None
+        if isinstance(route, Mount) and isinstance(route.app, StaticFiles):
+            rule = STATIC
         found.append(Endpoint(str(ctx.path), frozenset(ctx.methods or ()),
                               isinstance(route, APIWebSocketRoute),
                               isinstance(route, APIRoute) and bool(ctx.include_in_schema),

@@ -30,7 +30,8 @@ class NewOrganisation(BaseModel):
     code: str = Field(min_length=2, max_length=32, description="Short code, e.g. TH or TH-BANK1")
     name: str = Field(min_length=1, max_length=200)
     kind: OrgKind = OrgKind.MEMBER
-    parent: str | None = Field(default=None, description="The member a downstream org sits under")
+    parent: str | None = Field(default=None, min_length=2, max_length=32,
+                               description="The member a downstream org sits under")
 
 
 class NewKey(BaseModel):

@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from bayanihan.api.access import OWN, READ, WRITE
 from bayanihan.api.auth import hub_of
 from bayanihan.api.objects import AudienceParam, parse_audience
-from bayanihan.api.responses import json_response
+from bayanihan.api.responses import INT64, json_response
 from bayanihan.correlate import decisions, sightings
 from bayanihan.correlate.campaign_views import (
     CampaignFilter,
@@ -151,7 +151,7 @@ async def decide(request: Request, who: Annotated[Caller, Depends(WRITE)]) -> Re
 
 @router.get("/alerts", summary="Regional alerts your organisation received")
 async def get_alerts(request: Request, who: Annotated[Caller, Depends(OWN)],
-                     after: Annotated[int, Query(ge=0)] = 0,
+                     after: Annotated[int, Query(ge=0, le=INT64)] = 0,
                      limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Response:
     found = await hub_of(request).db.read(alerts_for, who.reader, after, limit)
     return json_response({"alerts": found, "next": found[-1]["position"] if found else None})

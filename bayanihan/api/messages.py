@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from bayanihan.api.access import WRITE_OWN, allow
 from bayanihan.api.auth import hub_of
-from bayanihan.api.responses import json_response
+from bayanihan.api.responses import INT64, json_response
 from bayanihan.errors import Forbidden, InvalidInput
 from bayanihan.hub import Caller
 from bayanihan.messages import drafts, settings
@@ -76,9 +76,10 @@ async def post_messages(request: Request, who: Annotated[Caller, Depends(FORWARD
 @router.get("/messages/clusters", summary="Your clusters of reported messages")
 async def get_clusters(
     request: Request, who: Annotated[Caller, Depends(OWN_MEMBER)],
-    min_count: Annotated[int, Query(ge=1)] = 1,
+    min_count: Annotated[int, Query(ge=1, le=INT64)] = 1,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(description="Paging cursor from `next`.")] = None,
+    before: Annotated[int | None, Query(ge=0, le=INT64,
+                                        description="Paging cursor from `next`.")] = None,
     member_code: Annotated[str | None, Query(alias="member")] = None,
 ) -> Response:
     code = _member(who, member_code)

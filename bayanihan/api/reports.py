@@ -18,7 +18,7 @@ from starlette.datastructures import UploadFile
 from bayanihan.api.access import READ, WRITE
 from bayanihan.api.auth import hub_of
 from bayanihan.api.objects import AudienceParam, parse_audience
-from bayanihan.api.responses import json_response, render
+from bayanihan.api.responses import INT64, json_response, render
 from bayanihan.errors import InvalidInput, NotFound, UnsupportedMediaType
 from bayanihan.hub import Caller
 from bayanihan.ingest import misp
@@ -178,7 +178,8 @@ async def get_reports(
     q: Annotated[str | None, Query(max_length=200, description="Words in title, narrative "
                                    "or lures (all must occur).")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    before: Annotated[int | None, Query(description="Paging cursor from `next`.")] = None,
+    before: Annotated[int | None, Query(ge=0, le=INT64,
+                                        description="Paging cursor from `next`.")] = None,
 ) -> Response:
     f = ReportFilter(
         vector=_choice(vector, "vector", VECTORS), channel=_choice(channel, "channel", CHANNELS),

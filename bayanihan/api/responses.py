@@ -9,6 +9,9 @@ import orjson
 from fastapi.responses import Response
 
 JSON = "application/json"
+#: the largest paging cursor or position a query parameter may carry (a signed 64-bit
+#: column): anything larger is a 400 naming the parameter, never a database overflow
+INT64 = 2**63 - 1
 
 
 def _fragments(value: Any, keys: frozenset[str]) -> Any:

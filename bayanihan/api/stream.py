@@ -62,6 +62,8 @@ class Realtime:
         return cls(hub, stream, notifier_for(hub.db), webhooks.WebhookWorker(hub.db, s, stream))
 
     async def start(self) -> None:
+        # a revocation read from the log (any process) also ends the key's cached admission
+        self.stream.on_revoked.append(lambda _key_id: self.hub.forget_keys())
         await self.stream.start()
         await anyio.to_thread.run_sync(self.notifier.start, self.stream.wake)
         await self.worker.start()
@@ -166,7 +168,8 @@ Vectors = Annotated[str | None, Query(description="Comma-separated threat vector
                                                   "(payload.vector / payload.vectors).")]
 Countries = Annotated[str | None, Query(description="Comma-separated country codes "
                                                     "(payload.countries or the author).")]
-MinConfidence = Annotated[int | None, Query(description="Minimum payload.confidence (0-100).")]
+MinConfidence = Annotated[int | None, Query(ge=0, le=100,
+                                            description="Minimum payload.confidence (0-100).")]
 After = Annotated[str | None, Query(description="Resume after this event position (0: from the "
                                                 "oldest kept). Default: only new events.")]
 
@@ -268,7 +271,7 @@ async def websocket(ws: WebSocket, after: After = None, kinds: Kinds = None,
         watch = KeyWatch(realtime.hub, key, keepalive)
         try:
             async for item in items:
-                if watch.revoked:
+                if watch.revoked or (isinstance(item, Notice) and item.kind == "closed"):
                     await ws.close(code=1008, reason="API key revoked or expired")
                     return
                 if item is not None:

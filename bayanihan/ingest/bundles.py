@@ -17,7 +17,7 @@ from bayanihan.errors import InvalidInput, TooLarge
 from bayanihan.ingest.held import hold, release_held
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix20 import is_stix20, upgrade
-from bayanihan.model.tlp import LEVEL_BY_MARKING, TLP, is_tlp_marking, tlp_of
+from bayanihan.model.tlp import LEVEL_BY_MARKING, TLP, is_tlp_marking, object_marking_refs, tlp_of
 from bayanihan.model.validation import validate
 from bayanihan.store import audit
 from bayanihan.store import organisations as orgs
@@ -204,8 +204,7 @@ def check_audience(conn: Connection, audience: Sequence[str] | None) -> dict[str
 
 def tlp_of_refs(obj: dict[str, Any]) -> TLP | None:
     """The TLP level an object's own markings give it; None when it carries no TLP marking."""
-    refs = obj.get("object_marking_refs")
-    return tlp_of(refs) if isinstance(refs, list) else None
+    return tlp_of(object_marking_refs(obj))  # granular markings count too (issue 13)
 
 
 def _marking_refs(obj: dict[str, Any]) -> list[str]:

@@ -17,6 +17,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -31,8 +34,24 @@ MIN_BYTES = 64 * 1024
 GIVE_UP_AFTER = 3
 
 
-def _warm() -> None:
-    """Worker start-up: compile the schemas before the first bundle arrives."""
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    """In a worker: end this process as soon as the server that started it is gone, however
+    it died (``kill -9`` included: a worker blocked on its task queue never learns of it
+    otherwise, and the multiprocessing resource tracker lives as long as any worker does).
+    Polls ``getppid`` rather than ``PR_SET_PDEATHSIG``, which fires when the *thread* that
+    spawned the worker ends, not the process."""
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
+
+
+def _warm(parent: int | None = None) -> None:
+    """Worker start-up: die with the server; compile the schemas before the first bundle."""
+    if parent is not None:
+        threading.Thread(target=_watch_parent, args=(parent,), name="bayanihan-parent-watch",
+                         daemon=True).start()
+        if os.getppid() != parent:  # the server died while this worker started
+            os._exit(0)
     import bayanihan.model.validation  # noqa: F401
 
 
@@ -77,7 +96,7 @@ class ValidationPool:
             # spawn, not fork: the server has threads (database writer, workers) by now
             self._executor = ProcessPoolExecutor(
                 self.processes, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_warm)
+                initializer=_warm, initargs=(os.getpid(),))
         return self._executor
 
     def wanted(self, raw: bytes) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 
 TLP2_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 TLP2_CREATED = "2022-10-01T00:00:00.000Z"
@@ -93,6 +94,20 @@ def tlp_of(marking_refs: Iterable[str] | None) -> TLP | None:
         level = LEVEL_BY_MARKING.get(ref)
         if level is not None and (found is None or level.rank > found.rank):
             found = level
+    return found
+
+
+def object_marking_refs(obj: dict[str, Any]) -> list[str]:
+    """Every marking an object carries: ``object_marking_refs`` and the ``marking_ref`` of each
+    of its ``granular_markings``. The most restrictive TLP on any part governs the whole
+    object (a CLEAR indicator whose description is marked RED is RED): the hub serves
+    objects whole, so it never hands out a part to a reader the part's marking excludes."""
+    refs = obj.get("object_marking_refs")
+    found = [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
+    granular = obj.get("granular_markings")
+    if isinstance(granular, list):
+        found += [g["marking_ref"] for g in granular
+                  if isinstance(g, dict) and isinstance(g.get("marking_ref"), str)]
     return found
 
 

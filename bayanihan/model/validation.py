@@ -224,8 +224,37 @@ def _validator_problems(obj: Any) -> list[Problem]:
     return [_problem(obj, error.message) for error in result.errors] or [Problem("", "not valid STIX 2.1")]
 
 
+#: How deep a property's value may nest (dicts and lists). STIX itself needs a handful of
+#: levels; a custom property 500 dicts deep passed the validator and then failed every
+#: serialiser that reads it back (issue 13), so it is refused here, naming the property.
+MAX_DEPTH = 64
+
+
+def too_deep(obj: dict[str, Any], limit: int = MAX_DEPTH) -> str | None:
+    """The top-level property whose value nests deeper than ``limit`` levels, else None."""
+    for key, value in obj.items():
+        if type(value) is not dict and type(value) is not list:
+            continue  # most values: nothing to walk
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        while stack:
+            item, depth = stack.pop()
+            if type(item) is dict:
+                children: Any = item.values()
+            elif type(item) is list:
+                children = item
+            else:
+                continue
+            if depth > limit:
+                return str(key)
+            stack.extend((child, depth + 1) for child in children
+                         if type(child) is dict or type(child) is list)
+    return None
+
+
 def validate(obj: Any) -> list[Problem]:
     """Problems that make `obj` invalid STIX 2.1 per stix2-validator; [] when it is valid."""
+    if isinstance(obj, dict) and (deep := too_deep(obj)) is not None:
+        return [Problem(deep, f"{deep}: nested more than {MAX_DEPTH} levels deep")]
     try:
         accepted = _fast_accept(obj)
     except Exception:  # anything odd is for the validator to judge
@@ -233,6 +262,7 @@ def validate(obj: Any) -> list[Problem]:
     if accepted:
         return []
     problems = _validator_problems(obj)
-    if isinstance(obj, dict) and obj.get("lang") in REGIONAL_LANGS:
+    lang = obj.get("lang") if isinstance(obj, dict) else None
+    if isinstance(lang, str) and lang in REGIONAL_LANGS:  # "lang": [] is unhashable
         problems = [p for p in problems if p.path != "lang"]
     return problems

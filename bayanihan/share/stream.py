@@ -28,6 +28,7 @@ from bayanihan.model.stix import format_us, now_us
 from bayanihan.model.tlp import TLP
 from bayanihan.share.policy import Reader, may_see
 from bayanihan.store.events import last_position
+from bayanihan.store.keys import KEY_REVOKED
 from bayanihan.store.schema import events
 from bayanihan.store.tables_realtime import realtime_marks
 
@@ -37,6 +38,8 @@ log = logging.getLogger("bayanihan.stream")
 #: a field of the same name on :class:`bayanihan.config.Settings` when there is one.
 
 PAGE = 500
+#: events for the hub's own processes, never sent out
+INTERNAL_KINDS = frozenset({KEY_REVOKED})
 PRUNED_MARK = "events_pruned_through"
 KIND_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?$")
 TOKEN_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -174,8 +177,9 @@ class Filters:
 
 
 def wants(reader: Reader, filters: Filters, event: Event) -> bool:
-    """The one rule for every way out (stream, WebSocket, webhooks)."""
-    return event.visible_to(reader) and filters.matches(event)
+    """The one rule for every way out (stream, WebSocket, webhooks); internal events
+    (a key's revocation) go to no one."""
+    return event.kind not in INTERNAL_KINDS and event.visible_to(reader) and filters.matches(event)
 
 
 # -- reading the log -----------------------------------------------------------------
@@ -215,6 +219,7 @@ def prune_events(conn: Connection, before_us: int) -> int:
 # -- fan-out -------------------------------------------------------------------------
 _LAGGED = object()
 _CLOSED = object()
+_REVOKED = object()
 
 
 class Subscription:
@@ -259,6 +264,10 @@ class Subscription:
                         continue
                     if queued is _CLOSED:
                         return
+                    if queued is _REVOKED:
+                        yield Notice("closed", {"reason": "API key revoked",
+                                                "resume_after": self.after})
+                        return
                     if queued is _LAGGED:
                         yield Notice("lagged", {"resume_after": self.after})
                         break
@@ -281,6 +290,8 @@ class StreamHub:
         self.subscribers: set[Subscription] = set()
         #: Called (in the event loop) after new events were dispatched: webhooks listen here.
         self.on_advance: list[Callable[[int], None]] = []
+        #: Called with the key id of each revocation read from the log (key caches).
+        self.on_revoked: list[Callable[[str], None]] = []
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -338,6 +349,18 @@ class StreamHub:
                     yield event
                 sub.after = event.position
 
+    def _revoked(self, event: Event) -> None:
+        """A key was revoked (in any process): end its streams now."""
+        key_id = event.payload.get("key_id")
+        if not isinstance(key_id, str):
+            return
+        for callback in self.on_revoked:
+            callback(key_id)
+        for sub in list(self.subscribers):
+            if sub.reader.key_id == key_id:
+                self.subscribers.discard(sub)
+                sub.queue.put_nowait(_REVOKED)
+
     async def _run(self) -> None:
         assert self._wake is not None
         while True:
@@ -364,6 +387,9 @@ class StreamHub:
             batch = await self._read(read_window, self.position, None, page)
             for event in batch:
                 self.position = event.position
+                if event.kind == KEY_REVOKED:
+                    self._revoked(event)
+                    continue
                 for sub in list(self.subscribers):
                     if not sub.offer(event):
                         self.subscribers.discard(sub)

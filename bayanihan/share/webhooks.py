@@ -18,7 +18,6 @@ import base64
 import functools
 import hashlib
 import hmac
-import ipaddress
 import logging
 import os
 import random
@@ -33,10 +32,10 @@ from urllib.parse import urlsplit
 import anyio.to_thread
 import httpx
 import orjson
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from bayanihan import __version__
-from bayanihan.errors import InvalidInput, NotFound
+from bayanihan.errors import BayanihanError, NotFound
 from bayanihan.model.stix import format_us, now_us
 from bayanihan.share.policy import Reader
 from bayanihan.share.stream import (
@@ -48,10 +47,12 @@ from bayanihan.share.stream import (
     wants,
     woken,
 )
+from bayanihan.share.webhook_targets import Target, check_target
 from bayanihan.store import audit
 from bayanihan.store import organisations as orgs
 from bayanihan.store.database import Database
 from bayanihan.store.events import last_position
+from bayanihan.store.schema import api_keys
 from bayanihan.store.tables_realtime import realtime_marks, webhook_deliveries, webhook_endpoints
 
 log = logging.getLogger("bayanihan.webhooks")
@@ -83,34 +84,17 @@ def delivery_headers(endpoint_id: str, secret: str, position: int, kind: str,
             "bayanihan-event-kind": kind, "bayanihan-event-position": str(position)}
 
 
-# -- where deliveries may go ------------------------------------------------------------
-def allowed_networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    try:
-        return [ipaddress.ip_network(p.strip(), strict=False) for p in spec.split(",") if p.strip()]
-    except ValueError as exc:
-        raise ValueError(f"setting webhook_allow_networks: {exc}") from None
-
-
-def check_target(url: str, allow: str) -> None:
-    """Refuse anything but http(s) to public addresses or the operator's allowed networks."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("the webhook URL must be http:// or https:// with a host", ["url"])
-    if parts.username or parts.password:
-        raise InvalidInput("the webhook URL must not carry credentials", ["url"])
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError:
-        raise InvalidInput(f"the webhook host {parts.hostname} does not resolve", ["url"]) from None
-    networks = allowed_networks(allow)
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not (address.is_global or any(address in n for n in networks)):
-            raise InvalidInput(f"the webhook host {parts.hostname} resolves to {address}, which "
-                               "is not public and not in webhook_allow_networks", ["url"])
-
-
+# -- where deliveries may go: share/webhook_targets.py ---------------------------------
 # -- endpoints (functions run inside Database.read / Database.write) -----------------------
+def key_active(at_us: int) -> Any:
+    """SQL: the endpoint's creating key is neither revoked nor expired (endpoints made
+    before keys were recorded have none and stay as they were)."""
+    live = select(api_keys.c.key_id).where(
+        api_keys.c.key_id == webhook_endpoints.c.key_id, api_keys.c.revoked_us.is_(None),
+        or_(api_keys.c.expires_us.is_(None), api_keys.c.expires_us > at_us))
+    return or_(webhook_endpoints.c.key_id.is_(None), live.exists())
+
+
 def _public(row: Any) -> dict[str, Any]:
     return {"id": row.id, "org": row.org, "url": row.url, "filters": orjson.loads(row.filters),
             "description": row.description, "active": row.active, "cursor": row.cursor,
@@ -119,12 +103,14 @@ def _public(row: Any) -> dict[str, Any]:
 
 def create_endpoint(conn: Connection, actor: audit.Actor, org: str, url: str, filters: Filters,
                     description: str | None) -> dict[str, Any]:
-    """A new endpoint, delivering events committed from now on; its secret is returned once."""
+    """A new endpoint, delivering events committed from now on; its secret is returned once.
+    It delivers only while the key that created it (``actor.key_id``) is active."""
     secret = new_secret()
     endpoint_id = "wh_" + uuid.uuid4().hex
     row = {"id": endpoint_id, "org": org, "url": url, "secret": secret,
            "filters": orjson.dumps(filters.as_dict()).decode(), "description": description,
-           "active": True, "cursor": last_position(conn), "created_us": now_us()}
+           "active": True, "cursor": last_position(conn), "created_us": now_us(),
+           "key_id": actor.key_id}
     conn.execute(webhook_endpoints.insert().values(**row))
     host = urlsplit(url).hostname  # not the whole URL: receivers put tokens in paths
     audit.record(conn, actor, "webhook.create", [endpoint_id], {"host": host, "org": org})
@@ -205,7 +191,8 @@ def _reader_of(conn: Connection, code: str) -> Reader:
 
 def behind(conn: Connection, position: int) -> bool:
     return conn.execute(select(webhook_endpoints.c.id).where(
-        webhook_endpoints.c.active, webhook_endpoints.c.cursor < position).limit(1)).first() is not None
+        webhook_endpoints.c.active, webhook_endpoints.c.cursor < position,
+        key_active(now_us())).limit(1)).first() is not None
 
 
 def enqueue(conn: Connection, pages: int = 20) -> bool:
@@ -213,7 +200,8 @@ def enqueue(conn: Connection, pages: int = 20) -> bool:
     per endpoint); True when some endpoint has more to queue."""
     more = False
     at = now_us()
-    for ep in conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.active)).all():
+    for ep in conn.execute(select(webhook_endpoints).where(webhook_endpoints.c.active,
+                                                           key_active(at))).all():
         reader, filters = _reader_of(conn, ep.org), Filters.from_dict(orjson.loads(ep.filters))
         cursor = ep.cursor
         for _ in range(pages):
@@ -244,7 +232,7 @@ def heads(conn: Connection) -> list[Any]:
     return list(conn.execute(
         select(d, e.c.url, e.c.secret)
         .join(first, and_(d.c.endpoint_id == first.c.endpoint_id, d.c.position == first.c.position))
-        .join(e, e.c.id == d.c.endpoint_id).where(e.c.active)))
+        .join(e, e.c.id == d.c.endpoint_id).where(e.c.active, key_active(now_us()))))
 
 
 def record_outcome(conn: Connection, endpoint_id: str, position: int, status: int | None,
@@ -297,6 +285,7 @@ class WebhookWorker:
         self._next_claim = 0
         self._busy: dict[str, asyncio.Task[None]] = {}
         self._finished: dict[str, int] = {}  # attempts completed per endpoint
+        self._held: dict[str, float] = {}  # endpoint -> monotonic time it may go again
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
 
@@ -350,6 +339,10 @@ class WebhookWorker:
             waiting = 0.0  # more to queue
         finished = dict(self._finished)
         for head in await self.db.read(heads):
+            held = self._held.get(head.endpoint_id, 0.0) - time.monotonic()
+            if held > 0:
+                waiting = min(waiting, held)
+                continue
             if head.endpoint_id in self._busy or (
                     self._finished.get(head.endpoint_id) != finished.get(head.endpoint_id)):
                 continue  # an attempt ended while we read: this head may be stale
@@ -362,25 +355,40 @@ class WebhookWorker:
             task.add_done_callback(functools.partial(self._done, head.endpoint_id))
         return waiting
 
-    def _done(self, endpoint_id: str, _task: asyncio.Task[None]) -> None:
+    def _done(self, endpoint_id: str, task: asyncio.Task[None]) -> None:
         self._busy.pop(endpoint_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            # the outcome could not even be recorded: hold this endpoint back a while
+            log.warning("webhook %s: recording a delivery failed (%s); holding it back",
+                        endpoint_id, type(task.exception()).__name__)
+            self._held[endpoint_id] = time.monotonic() + self.backoff
         self._finished[endpoint_id] = self._finished.get(endpoint_id, 0) + 1
         self._wake.set()
 
-    async def _deliver(self, head: Any) -> None:
+    async def post(self, target: Target, headers: dict[str, str], body: bytes) -> int:
+        """POST to the address the check approved (no second DNS lookup), naming the URL's
+        host in ``Host`` and, over TLS, in SNI and the certificate check."""
         assert self._client is not None
+        extensions = {"sni_hostname": target.host} if target.https else {}
+        response = await self._client.post(target.pinned_url, content=body,
+                                           headers={**headers, "host": target.host_header},
+                                           extensions=extensions)
+        return response.status_code
+
+    async def _deliver(self, head: Any) -> None:
         body = head.body.encode()
         status: int | None = None
         try:
-            await anyio.to_thread.run_sync(check_target, head.url, self.allow)
-            response = await self._client.post(head.url, content=body, headers=delivery_headers(
-                head.endpoint_id, head.secret, head.position, head.kind, body))
-            status = response.status_code
+            target = await anyio.to_thread.run_sync(check_target, head.url, self.allow)
+            status = await self.post(target, delivery_headers(
+                head.endpoint_id, head.secret, head.position, head.kind, body), body)
             error = None if 200 <= status < 300 else f"HTTP {status}"
-        except InvalidInput as exc:
+        except asyncio.CancelledError:
+            raise
+        except BayanihanError as exc:
             error = exc.detail
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # any failure is one failed attempt, never a tight retry loop
+            error = f"{type(exc).__name__}: {str(exc)[:200]}"
         attempts = head.attempts + 1
         retry_at = None if error is None or attempts >= self.budget else (
             now_us() + int(self.delay(attempts) * 1e6))

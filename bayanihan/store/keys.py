@@ -12,15 +12,18 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select, text, update
 
 from bayanihan.errors import InvalidInput, NotFound
 from bayanihan.model.stix import now_us
 from bayanihan.store import audit
+from bayanihan.store.events import append_events
 from bayanihan.store.organisations import require
 from bayanihan.store.schema import api_keys
 
 DAY_US = 86_400 * 1_000_000
+#: the event announcing a revocation to every process (internal: no subscriber receives it)
+KEY_REVOKED = "key.revoked"
 
 
 class Role(StrEnum):
@@ -109,4 +112,12 @@ def revoke(conn: Connection, actor: audit.Actor, key_id: str) -> KeyInfo:
         conn.execute(update(api_keys).where(api_keys.c.key_id == key_id)
                      .values(revoked_us=now_us()))
         audit.record(conn, actor, "key.revoke", [], {"key_id": key_id, "org": row.org})
+        # in the same transaction, so every process's stream reader ends the key's open
+        # streams as soon as it reads the log (share/stream.py: never sent to anyone)
+        append_events(conn, [{"kind": KEY_REVOKED, "tlp": "red", "audience": [],
+                              "payload": {"key_id": key_id}}])
+        if conn.dialect.name == "postgresql":  # wake every server's reader at commit, even
+            # when the revoking process (the command line) listens to nothing itself;
+            # the channel of share/notify.py (CHANNEL)
+            conn.execute(text("SELECT pg_notify('bayanihan_events', '')"))
     return _info(conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).one())

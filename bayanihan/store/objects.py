@@ -16,7 +16,7 @@ import orjson
 from sqlalchemy import ColumnElement, Connection, and_, func, select, update
 
 from bayanihan.model.stix import is_sco, now_us, parse_us, version_of
-from bayanihan.model.tlp import DEFAULT_TLP, TLP, tlp_of
+from bayanihan.model.tlp import DEFAULT_TLP, TLP, object_marking_refs, tlp_of
 from bayanihan.store.bulk import insert_rows, select_where_in
 from bayanihan.store.events import append_event_rows
 from bayanihan.store.schema import object_audience, stix_objects
@@ -59,8 +59,7 @@ class NewVersion:
 
 def object_tlp(obj: dict[str, Any]) -> TLP:
     """The TLP an object carries; AMBER when it carries none."""
-    refs = obj.get("object_marking_refs")
-    return tlp_of(refs if isinstance(refs, list) else None) or DEFAULT_TLP
+    return tlp_of(object_marking_refs(obj)) or DEFAULT_TLP  # granular markings count too
 
 
 def last_date_added(conn: Connection) -> int:

@@ -34,6 +34,8 @@ webhook_endpoints = Table(
     Column("active", Boolean, nullable=False),
     Column("cursor", BigInteger, nullable=False),  # last event position queued for it
     Column("created_us", BigInteger, nullable=False),
+    # the key that created it: the endpoint delivers only while that key is active
+    Column("key_id", String(32), nullable=True),
 )
 Index("ix_webhook_endpoints_org", webhook_endpoints.c.org)
 
