@@ -120,15 +120,16 @@ async def post_report(request: Request, who: Annotated[Caller, Depends(WRITE)]) 
     return json_response(body, 201, headers={"Server-Timing": server_timing(stages)})
 
 
-@router.post("/import/misp", summary="Import a MISP event (JSON as PyMISP writes it)",
+@router.post("/import/misp", summary="Import MISP events (an event, a list, a search response)",
              status_code=201)
 async def import_misp(request: Request, who: Annotated[Caller, Depends(WRITE)],
-                      audience: AudienceParam = None) -> Response:
+                      audience: AudienceParam = None, atomic: bool = False) -> Response:
+    """Each event stored as a report; bad attributes left out and named in ``refused``
+    (``?atomic=true``: refused whole instead). See docs/reporting.md, MISP."""
     assert who.submitter is not None
-    event = misp.read_event(await request.body())
-    done = await misp.import_event(hub_of(request), event, who.submitter, visible(who.reader),
-                                   parse_audience(audience))
-    await link(hub_of(request), done.report_id)
+    done = await misp.import_events(hub_of(request), await request.body(), who.submitter,
+                                    visible(who.reader), parse_audience(audience),
+                                    atomic=atomic, link=link)
     return json_response(done.as_dict(), 201)
 
 

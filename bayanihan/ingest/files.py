@@ -2,6 +2,11 @@
 
 The lead's ``ingest`` command calls :func:`ingest_file` when ``--format`` is ``misp`` or
 ``atlas`` (``stix``, the default, stays ``hub.ingest_bundle``).
+
+A MISP file (an event, a list, a REST search response) is stored event by event, and each
+report is indexed at once (listed and searchable as soon as the command returns). Linking,
+campaigns and alerts are the report pipeline's: a running hub's link queue picks the reports
+up within seconds, or the next ``bayanihan serve`` at start-up (``link`` runs them here).
 """
 
 from __future__ import annotations
@@ -13,11 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from bayanihan.errors import InvalidInput
 from bayanihan.ingest.bundles import IngestResult, Submitter, parse_bundle
-from bayanihan.ingest.misp import import_event, read_event
-from bayanihan.ingest.report_submit import Submitted
+from bayanihan.ingest.misp import Imported, Linker, import_events
 from bayanihan.model.atlas import repair
 from bayanihan.share.policy import Reader, visible
 from bayanihan.store import organisations as orgs
+from bayanihan.store.reports import index_pending
 
 if TYPE_CHECKING:
     from bayanihan.hub import Hub
@@ -33,9 +38,9 @@ async def load_atlas(hub: Hub, raw: bytes, submitter: Submitter) -> tuple[Ingest
     return await hub.ingest_objects(objects, submitter, None), notes
 
 
-def ingest_file(hub: Hub, file: Path, fmt: str, org: str,
-                audience: Sequence[str] | None) -> tuple[Any, list[str]]:
-    """Ingest FILE as ORG: a MISP event (-> Submitted) or an ATLAS bundle (-> IngestResult).
+def ingest_file(hub: Hub, file: Path, fmt: str, org: str, audience: Sequence[str] | None,
+                *, atomic: bool = False, link: Linker | None = None) -> tuple[Any, list[str]]:
+    """Ingest FILE as ORG: MISP events (-> Imported) or an ATLAS bundle (-> IngestResult).
 
     Returns the result and lines to print. Raises BayanihanError (the CLI's ``run`` prints it).
     """
@@ -53,7 +58,13 @@ def ingest_file(hub: Hub, file: Path, fmt: str, org: str,
     parent = hub.db.read_sync(orgs.get, found.parent) if found.parent else None
     reader = Reader(org=found.code, kind=found.kind, parent=found.parent,
                     parent_kind=parent.kind if parent else None)
-    done: Submitted = asyncio.run(import_event(hub, read_event(raw), submitter, visible(reader),
-                                               audience))
-    return done, [f"report {done.report_id}: {done.stored} objects stored "
-                  f"({len(done.objects_of('indicator'))} indicators)"]
+    done: Imported = asyncio.run(import_events(hub, raw, submitter, visible(reader), audience,
+                                               atomic=atomic, link=link))
+    hub.db.write_sync(index_pending)
+    lines = []
+    for event in done.events:
+        lines.append(f"report {event.report_id}: {event.stored} objects stored "
+                     f"(MISP event {event.event_uuid}, {len(event.refused)} parts refused)")
+        lines += [f"  refused {r.field}: {r.reason}" for r in event.refused]
+    lines += [f"event {e['field']} not stored: {e['detail']}" for e in done.errors]
+    return done, lines

@@ -1,94 +1,109 @@
-"""MISP events in and out, with ``pymisp``: an event becomes a report (same ingest path).
+"""MISP events in, with ``pymisp`` and ``misp-stix``: an event becomes a report and keeps the rest.
 
-In: a MISP event as PyMISP writes it (``{"Event": {...}}`` or the bare event) is read with
-``pymisp.MISPEvent``; its attributes of the supported types (:data:`ATTRIBUTE_KINDS`) and
-its ``coin-address`` objects become typed observables, ``text`` attributes become lures,
-the event reports ``narrative`` and ``ai-evidence`` the narrative and the AI evidence,
-``bayanihan:*`` tags and MITRE galaxy tags the report's other fields, and ``tlp:`` tags
-with the distribution level give TLP 2.0 and audience (:func:`sharing`). The result is
-stored through :func:`bayanihan.ingest.report_submit.submit_report`, like any report.
+In: :func:`import_events` reads a MISP document (:func:`bayanihan.ingest.misp_read.read_events`:
+an event, ``{"Event": …}``, a list, a REST search response). For each event:
 
-Out: :func:`report_to_event` writes a stored report and its objects back as a MISP event.
-Indicators keep the MISP type, category and ``to_ids`` they came with (as misp-stix labels
-``misp:type="…"``), so an event survives the round trip; values are the hub's canonical
-forms (lower-case host names, E.164 phone numbers, compressed IPv6).
+- the hub's report: ``info`` the title, ``bayanihan:*`` tags and MITRE galaxy tags the
+  report's fields, event reports ``narrative`` and ``ai-evidence``, ``text`` attributes the
+  lures, ``tlp:`` tags with the distribution level the TLP and audience (:func:`sharing`);
+- attributes of the types in :data:`ATTRIBUTE_KINDS` and ``coin-address`` objects become
+  the hub's typed observables (:class:`~bayanihan.ingest.misp_stix.Owned`);
+- everything else (other attribute types, MISP objects and their references, galaxies,
+  tags, sightings, other event reports) comes from ``misp-stix``; both are merged by
+  :func:`bayanihan.ingest.misp_stix.assemble` under ids made of the MISP UUIDs.
+
+A bad attribute (a value the hub cannot normalise, an object that fails validation) is
+left out and named in the answer; the rest is stored. ``atomic=True`` refuses the event
+instead. Each event is stored in one transaction.
+
+Out: :func:`bayanihan.ingest.misp_out.report_to_event`.
 """
 
 from __future__ import annotations
 
+import copy
 import re
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
+import anyio.to_thread
 from pymisp import MISPEvent, MISPObject
 from sqlalchemy import ColumnElement
 
 from bayanihan.errors import InvalidInput
 from bayanihan.ingest.bundles import Submitter
-from bayanihan.ingest.observables import Observable, extract
-from bayanihan.ingest.report_stix import TypedObservable
-from bayanihan.ingest.report_submit import Submitted, submit_report
-from bayanihan.ingest.reports import Report, parse_report
+from bayanihan.ingest.misp_out import report_to_event
+from bayanihan.ingest.misp_read import (
+    ATTRIBUTE_KINDS,
+    DISTRIBUTION_TLP,
+    WALLET_SYMBOLS,
+    locate,
+    prepare,
+    read_events,
+)
+from bayanihan.ingest.misp_stix import HUB_REPORTS, Owned, Refusal, assemble, convert
+from bayanihan.ingest.observables import Observable, ObservableError, extract
+from bayanihan.ingest.observables.domains import normalize_domain
+from bayanihan.ingest.report_stix import TypedObservable, build
+from bayanihan.ingest.report_submit import ensure_published, find_techniques
+from bayanihan.ingest.reports import MAX_LURE_CHARS, MAX_LURES, MAX_OBSERVABLES, parse_report
 from bayanihan.model.atlas import ATLAS_ID, ATTACK_ID
-from bayanihan.model.extension import ai_properties
 from bayanihan.model.members import is_member_state
-from bayanihan.model.tlp import TLP, tlp_of
+from bayanihan.model.stix import now_us
+from bayanihan.model.tlp import TLP
 
 if TYPE_CHECKING:
     from bayanihan.hub import Hub
 
-__all__ = ["ATTRIBUTE_KINDS", "event_to_report", "import_event", "read_event",
+__all__ = ["ATTRIBUTE_KINDS", "EventResult", "Imported", "import_events", "read_events",
            "report_to_event", "sharing"]
 
-#: MISP attribute type -> observable kind (and, for hashes, the STIX hash name).
-ATTRIBUTE_KINDS: dict[str, tuple[str, str | None]] = {
-    "url": ("url", None), "link": ("url", None),
-    "domain": ("domain-name", None), "hostname": ("domain-name", None),
-    "ip-src": ("ip", None), "ip-dst": ("ip", None),
-    "email": ("email-addr", None), "email-src": ("email-addr", None),
-    "email-dst": ("email-addr", None),
-    "md5": ("file-hash", "MD5"), "sha1": ("file-hash", "SHA-1"),
-    "sha256": ("file-hash", "SHA-256"), "sha512": ("file-hash", "SHA-512"),
-    "tlsh": ("file-hash", "TLSH"), "ssdeep": ("file-hash", "SSDEEP"),
-    "phone-number": ("phone-number", None), "btc": ("crypto-wallet", None),
-}
-#: The MISP type an observable kind is written as when it came with none.
-DEFAULT_TYPES = {"url": "url", "domain-name": "domain", "ipv4-addr": "ip-dst",
-                 "ipv6-addr": "ip-dst", "email-addr": "email-src", "phone-number": "phone-number"}
-HASH_TYPES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-512": "sha512",
-              "TLSH": "tlsh", "SSDEEP": "ssdeep"}
-WALLET_SYMBOLS = {"BTC": "BTC", "ETH": "ETH", "TRON": "TRX"}
 _CHAINS = {v: k for k, v in WALLET_SYMBOLS.items()} | {"TRON": "TRON", "USDT": "TRON"}
-#: MISP distribution -> TLP when the event has no tlp: tag.
-DISTRIBUTION_TLP = {0: TLP.RED, 1: TLP.AMBER, 2: TLP.GREEN, 3: TLP.GREEN, 4: TLP.AMBER}
-TLP_DISTRIBUTION = {TLP.CLEAR: 3, TLP.GREEN: 2, TLP.AMBER: 1, TLP.AMBER_STRICT: 1, TLP.RED: 0}
 _TAG = re.compile(r'^bayanihan:([a-z-]+)="(.*)"$', re.S)
 _GALAXY = re.compile(r'^misp-galaxy:mitre-(?:atlas-)?attack-pattern="(.*) - ([A-Z0-9.]+)"$')
-_LABEL = re.compile(r'^misp:([a-z_-]+)="(.*)"$', re.S)
-_PATTERN = re.compile(r"^\[(?P<type>[a-z0-9-]+):(?P<path>value|hashes\.'(?P<hash>[A-Z0-9-]+)')"
-                      r" = '(?P<value>(?:[^'\\]|\\.)*)'\]$")
+_LURE = re.compile(r"^lures\[(\d+)\]$")
 _MAX_ERROR = 300
 
+Linker = Callable[[Any, str], Awaitable[Any]]
 
-def read_event(raw: bytes) -> dict[str, Any]:
-    """The event dict of a MISP event JSON document; InvalidInput otherwise."""
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInput(f"body is not JSON (or not UTF-8): {exc}", ["body"]) from None
-    if isinstance(doc, dict) and isinstance(doc.get("Event"), dict):
-        doc = doc["Event"]
-    if not isinstance(doc, dict) or "info" not in doc:
-        raise InvalidInput("body must be a MISP event: {\"Event\": {\"info\": …}}", ["Event"])
-    return doc
+
+@dataclass
+class EventResult:
+    """What one MISP event became."""
+
+    event_uuid: str
+    report_id: str
+    object_ids: list[str]
+    stored: int
+    languages: list[str]
+    refused: list[Refusal] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.report_id, "event_uuid": self.event_uuid,
+                "objects": self.object_ids, "stored": self.stored,
+                "languages": self.languages, "refused": [r.as_dict() for r in self.refused]}
+
+
+@dataclass
+class Imported:
+    """The events of one MISP document; a single event answers as itself."""
+
+    events: list[EventResult]
+    single: bool
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        if self.single:
+            return self.events[0].as_dict()
+        return {"events": [e.as_dict() for e in self.events], "errors": self.errors}
 
 
 def _load(event: dict[str, Any]) -> MISPEvent:
     loaded = MISPEvent()
     try:
-        loaded.from_dict(**event)
+        loaded.from_dict(**copy.deepcopy(event))  # pymisp takes the dicts it reads apart
     except Exception as exc:  # pymisp raises several kinds for malformed events
         raise InvalidInput(f"not a MISP event PyMISP can read: {str(exc)[:_MAX_ERROR]}",
                            ["Event"]) from None
@@ -99,7 +114,7 @@ def _tags(event: MISPEvent) -> list[str]:
     names = [t.name for t in event.tags]
     for galaxy in getattr(event, "galaxies", None) or ():
         names += [c.tag_name for c in getattr(galaxy, "clusters", ()) if getattr(c, "tag_name", None)]
-    return names
+    return list(dict.fromkeys(names))
 
 
 def sharing(event: MISPEvent, tags: Sequence[str], own_org: str,
@@ -141,222 +156,264 @@ def _pairs(tags: Sequence[str]) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for t in tags if (m := _TAG.match(t))]
 
 
-def _observable(kind: str, hash_name: str | None, value: str, country: str | None,
-                where: str) -> Observable:
-    try:
-        found = extract(value, country)
-    except ValueError as exc:
-        raise InvalidInput(f"{where}: {exc}", [where]) from None
+def _observable(kind: str, hash_name: str | None, value: str, country: str | None) -> Observable:
+    """The typed value as the hub normalises it; ValueError naming why not."""
+    text = value.strip()
+    if kind == "domain-name":  # typed already: no free-text heuristics (``www.`` is a host)
+        try:
+            forms = normalize_domain(text)
+        except ObservableError as exc:
+            raise ValueError(str(exc)) from None
+        extra = [("host", forms.ascii), ("unicode", forms.unicode), ("skeleton", forms.skeleton)]
+        if forms.registered_domain:
+            extra.append(("registered_domain", forms.registered_domain))
+        return Observable("domain-name", forms.ascii, text, (0, len(text)), tuple(extra))
     want = ("ipv4-addr", "ipv6-addr") if kind == "ip" else (kind,)
-    for obs in found:
-        whole = obs.span[1] - obs.span[0] >= len(value.strip()) - 1
+    for obs in extract(text, country):
+        whole = obs.span[1] - obs.span[0] >= len(text) - 1
         if whole and obs.kind in want and hash_name in (None, obs.get("hash_type")):
             return obs
-    wanted = hash_name or kind
-    raise InvalidInput(f"{where}: {value[:80]!r} is not a valid {wanted}", [where])
+    raise ValueError(f"{value[:80]!r} is not a valid {hash_name or kind}")
 
 
-def _wallet(obj: MISPObject, country: str | None, where: str) -> Observable:
+def _wallet(obj: MISPObject, country: str | None) -> Observable:
     values = {a.object_relation: str(a.value) for a in obj.attributes}
-    address = values.get("address", "")
-    obs = _observable("crypto-wallet", None, address, country, f"{where}.address")
+    obs = _observable("crypto-wallet", None, values.get("address", ""), country)
     symbol = values.get("symbol", "").upper()
     if symbol and _CHAINS.get(symbol, symbol) != obs.get("chain"):
-        raise InvalidInput(f"{where}.symbol: {symbol} does not match the address "
-                           f"({obs.get('chain')})", [f"{where}.symbol"])
+        raise ValueError(f"symbol {symbol} does not match the address ({obs.get('chain')})")
     return obs
 
 
-def event_to_report(event: dict[str, Any], own_org: str, audience: Sequence[str] | None,
-                    ) -> tuple[Report, list[TypedObservable], dict[str, str]]:
-    """The report, its typed observables and (source -> MISP field) for error messages."""
-    loaded = _load(event)
-    tags = _tags(loaded)
-    pairs = _pairs(tags)
-    tlp, named = sharing(loaded, tags, own_org, audience, event.get("SharingGroup"))
-    values: dict[str, list[str]] = {}
-    for key, value in pairs:
-        values.setdefault(key, []).append(value)
-    one = {k: v[0] for k, v in values.items()}
-    techniques = [m.group(2) for t in tags if (m := _GALAXY.match(t))
-                  and (ATLAS_ID.match(m.group(2)) or ATTACK_ID.match(m.group(2)))]
-    reports = {r.name: r.content for r in getattr(loaded, "event_reports", ())}
-    country = one.get("reporting-country") or (own_org if is_member_state(own_org) else None)
-    lures, typed, field_of = [], [], {}
+def _labels(misp_type: str, attr: Any) -> tuple[str, ...]:
+    out = [f'misp:type="{misp_type}"']
+    if getattr(attr, "category", None):
+        out.append(f'misp:category="{attr.category}"')
+    out.append(f'misp:to_ids="{bool(getattr(attr, "to_ids", True))}"')
+    return (*out, *(t.name for t in getattr(attr, "tags", ()) or ()))
+
+
+def _stamp(item: Any) -> int | None:
+    stamp = getattr(item, "timestamp", None)
+    return int(stamp.timestamp()) if isinstance(stamp, datetime) else None
+
+
+@dataclass
+class _Parts:
+    """What :func:`_split` finds in one event."""
+
+    owned: list[Owned] = field(default_factory=list)
+    lures: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def _split(loaded: MISPEvent, country: str | None, prefix: str) -> _Parts:
+    """Owned observables, lures and refused attributes of an event."""
+    parts, seen = _Parts(), set()
     for i, attr in enumerate(loaded.attributes):
-        where = f"Event.Attribute[{i}]"
+        where = f"{prefix}.Attribute[{i}]"
         if attr.type == "text":
-            lures.append(str(attr.value))
+            text = str(attr.value)
+            if 0 < len(text) <= MAX_LURE_CHARS and len(parts.lures) < MAX_LURES:
+                parts.lures.append(text)
             continue
         if attr.type not in ATTRIBUTE_KINDS:
             continue
         kind, hash_name = ATTRIBUTE_KINDS[attr.type]
-        obs = _observable(kind, hash_name, str(attr.value), country, f"{where}.value")
-        labels = _labels(attr.type, getattr(attr, "category", None), getattr(attr, "to_ids", True))
-        typed.append(TypedObservable(obs, where, labels, getattr(attr, "comment", None) or None))
-        field_of[where] = f"{where}.value"
+        try:
+            obs = _observable(kind, hash_name, str(attr.value), country)
+        except ValueError as exc:
+            parts.refused.append(Refusal(f"{where}.value", str(exc)[:_MAX_ERROR]))
+            continue
+        if obs.key in seen or len(seen) >= MAX_OBSERVABLES:
+            continue  # a second attribute with the same value: carried as misp-stix wrote it
+        seen.add(obs.key)
+        parts.owned.append(Owned(str(attr.uuid), where, bool(attr.to_ids), TypedObservable(
+            obs, where, _labels(attr.type, attr), getattr(attr, "comment", None) or None),
+            _stamp(attr), getattr(attr, "comment", None) or None))
     for i, obj in enumerate(loaded.objects):
-        if obj.name == "coin-address":
-            where = f"Event.Object[{i}]"
-            typed.append(TypedObservable(_wallet(obj, country, where), where,
-                                         ('misp:object="coin-address"',),
-                                         getattr(obj, "comment", None) or None))
+        if obj.name != "coin-address":
+            continue
+        where = f"{prefix}.Object[{i}]"
+        try:
+            obs = _wallet(obj, country)
+        except ValueError as exc:
+            parts.refused.append(Refusal(where, str(exc)[:_MAX_ERROR]))
+            continue
+        if obs.key not in seen:
+            seen.add(obs.key)
+            labels = ('misp:object="coin-address"', 'misp:to_ids="True"')
+            parts.owned.append(Owned(str(obj.uuid), where, True, TypedObservable(
+                obs, where, labels, getattr(obj, "comment", None) or None), _stamp(obj),
+                getattr(obj, "comment", None) or None))
+    return parts
+
+
+def _report_data(loaded: MISPEvent, tags: Sequence[str], tlp: TLP, named: list[str] | None,
+                 lures: list[str], techniques: list[str]) -> dict[str, Any]:
+    values: dict[str, list[str]] = {}
+    for key, value in _pairs(tags):
+        values.setdefault(key, []).append(value)
+    one = {k: v[0] for k, v in values.items()}
+    reports = {r.name: r.content for r in getattr(loaded, "event_reports", ())
+               if r.name in HUB_REPORTS}
     first = one.get("first-seen") or (f"{loaded.date.isoformat()}T00:00:00Z"
                                       if getattr(loaded, "date", None) else None)
     data: dict[str, Any] = {
-        "vector": one.get("vector", "other"), "title": loaded.info,
+        "vector": one.get("vector", "other"), "title": str(loaded.info)[:300] or "MISP event",
         "narrative": reports.get("narrative", ""),
         "ai_involvement": {"assessment": one.get("ai-assessment", "unknown"),
-                           "evidence": reports.get("ai-evidence", ""),
-                           "techniques": techniques},
+                           "evidence": reports.get("ai-evidence", ""), "techniques": techniques},
         "lures": lures, "countries": values.get("country", []),
         "sectors": values.get("sector", []), "languages": values.get("language", []),
-        "deepfake_media": values.get("deepfake-media", []),
-        "tlp": tlp.value, "audience": named,
+        "deepfake_media": values.get("deepfake-media", []), "tlp": tlp.value, "audience": named,
     }
     optional = {"channel": one.get("channel"), "first_seen": first,
-                "last_seen": one.get("last-seen"),
-                "reporting_country": one.get("reporting-country")}
+                "last_seen": one.get("last-seen"), "reporting_country": one.get("reporting-country")}
     data.update({k: v for k, v in optional.items() if v})
     if "ai-confidence" in one:
         data["ai_involvement"]["confidence"] = one["ai-confidence"]
-    try:
-        report = parse_report(data)
-    except InvalidInput as exc:
-        fields = [f"Event.{_MISP_FIELD.get(f.split('.')[0].split('[')[0], f)}" for f in exc.fields]
-        if "audience" in exc.fields:  # or name the recipients with ?audience=
-            fields.append("audience")
-        raise InvalidInput(f"MISP event: {exc.detail}", list(dict.fromkeys(fields))) from None
-    return report, typed, field_of
+    return data
 
 
-_MISP_FIELD = {"title": "info", "vector": "Tag", "channel": "Tag", "countries": "Tag",
-               "sectors": "Tag", "languages": "Tag", "ai_involvement": "Tag", "tlp": "Tag",
-               "audience": "Tag", "first_seen": "Tag", "last_seen": "Tag",
-               "lures": "Attribute", "narrative": "EventReport", "deepfake_media": "Tag"}
+_MISP_FIELD = {"title": "info", "narrative": "EventReport", "lures": "Attribute"}
 
 
-def _labels(misp_type: str, category: str | None, to_ids: bool | None) -> tuple[str, ...]:
-    out = [f'misp:type="{misp_type}"']
-    if category:
-        out.append(f'misp:category="{category}"')
-    out.append(f'misp:to_ids="{bool(to_ids)}"')
-    return tuple(out)
+def _parse(data: dict[str, Any], prefix: str) -> tuple[Any, list[int]]:
+    """The checked report; lures the report model refuses are left out (kept as attributes)."""
+    dropped: list[int] = []
+    while True:
+        try:
+            return parse_report(data), dropped
+        except InvalidInput as exc:
+            bad = [int(m.group(1)) for f in exc.fields if (m := _LURE.match(f))]
+            if not bad or len(bad) != len(exc.fields):
+                fields = [f"{prefix}.{_MISP_FIELD.get(f.split('.')[0].split('[')[0], 'Tag')}"
+                          for f in exc.fields]
+                if "audience" in exc.fields:  # or name the recipients with ?audience=
+                    fields.append("audience")
+                raise InvalidInput(f"MISP event: {exc.detail}",
+                                   list(dict.fromkeys(fields))) from None
+            dropped += bad
+            data = {**data, "lures": [t for i, t in enumerate(data["lures"]) if i not in bad]}
 
 
-async def import_event(hub: Hub, event: dict[str, Any], submitter: Submitter,
-                       readable: ColumnElement[bool], audience: Sequence[str] | None,
-                       ) -> Submitted:
-    """Store a MISP event as a report (one transaction, wholly or not at all)."""
-    report, typed, field_of = event_to_report(event, submitter.org, audience)
-    return await submit_report(hub, report, submitter, readable, extra=typed,
-                               field_of=field_of, extract_text=False)
+@dataclass
+class _Ready:
+    """One event converted and checked, not stored yet."""
+
+    prefix: str
+    objects: list[dict[str, Any]]
+    audience: list[str] | None
+    result: EventResult
 
 
-# -- out -------------------------------------------------------------------------------
-def _unescape(value: str) -> str:
-    return re.sub(r"\\(.)", r"\1", value)
+async def prepare_event(hub: Hub, prefix: str, event: dict[str, Any], submitter: Submitter,
+                        readable: ColumnElement[bool], audience: Sequence[str] | None,
+                        ) -> _Ready:
+    """Convert and check one MISP event; InvalidInput naming the field when it cannot be."""
+    event = prepare(event)
+    loaded = _load(event)
+    tags = _tags(loaded)
+    tlp, named = sharing(loaded, tags, submitter.org, audience, event.get("SharingGroup"))
+    country = next((v for k, v in _pairs(tags) if k == "reporting-country"), None) \
+        or (submitter.org if is_member_state(submitter.org) else None)
+    parts = _split(loaded, country, prefix)
+    galaxy = {t: m.group(2) for t in tags if (m := _GALAXY.match(t))
+              and (ATLAS_ID.match(m.group(2)) or ATTACK_ID.match(m.group(2)))}
+    await ensure_published(hub)
+    wanted = list(dict.fromkeys(galaxy.values()))
+    found = await hub.db.read(find_techniques, wanted, readable) if wanted else {}
+    parts.refused += [Refusal(f"{prefix}.Tag", f"{tag}: unknown technique {tech} (no "
+                              "attack-pattern with that id is stored; the galaxy cluster is "
+                              "kept as it came)") for tag, tech in galaxy.items()
+                      if tech not in found]
+    report, _dropped = _parse(_report_data(loaded, tags, tlp, named, parts.lures,
+                                           [t for t in wanted if t in found]), prefix)
+    clusters = {str(c.uuid): found[galaxy[c.tag_name]]
+                for g in loaded.galaxies for c in g.clusters
+                if getattr(c, "tag_name", None) in galaxy and galaxy[c.tag_name] in found}
+    stamp = _stamp(loaded)
+    built = await anyio.to_thread.run_sync(lambda: build(
+        report, author=submitter.identity_id, country=country, techniques=found,
+        extra=[o.typed for o in parts.owned], extract_text=False,
+        now=stamp * 1_000_000 if stamp else now_us()))
+    converted = await anyio.to_thread.run_sync(convert, event)
+    refused_uuids = {str(o.uuid) for o in _refused_owners(loaded, parts.refused, prefix)}
+    objects, more = await anyio.to_thread.run_sync(lambda: assemble(
+        event, converted, built, parts.owned, submitter=submitter, level=report.level,
+        audience=report.audience, techniques=clusters, refused_uuids=refused_uuids,
+        where=locate(event, prefix), labels=_labels_of(tags, galaxy, found)))
+    result = EventResult(str(event["uuid"]), objects[0]["id"], [o["id"] for o in objects], 0,
+                         built.languages, parts.refused + more)
+    return _Ready(prefix, objects, report.audience, result)
 
 
-def _indicator_attribute(obj: dict[str, Any], scos: dict[str, dict[str, Any]],
-                         ) -> tuple[str, dict[str, Any], dict[str, str]] | None:
-    """(kind, attribute fields, wallet details) of an indicator the hub made; None otherwise."""
-    match = _PATTERN.match(str(obj.get("pattern", "")))
-    if match is None:
-        return None
-    labels = dict(m.groups() for lb in obj.get("labels", ()) if (m := _LABEL.match(lb)))
-    value = _unescape(match.group("value"))
-    sco_type, hash_name = match.group("type"), match.group("hash")
-    wallet: dict[str, str] = {}
-    if hash_name:
-        kind, misp_type = "file-hash", HASH_TYPES.get(hash_name)
-        if hash_name == "TLSH" and not value.upper().startswith("T1"):
-            value = "T1" + value
-    elif sco_type == "bayanihan-crypto-wallet":
-        kind, misp_type = "crypto-wallet", "btc"
-        wallet["chain"] = next((str(s.get("chain")) for s in scos.values()
-                                if s["type"] == sco_type and s.get("value") == value), "BTC")
-        if labels.get("object"):
-            wallet["object"] = labels["object"]
-    else:
-        kind = {"bayanihan-phone-number": "phone-number"}.get(sco_type, sco_type)
-        misp_type = DEFAULT_TYPES.get(kind)
-    if misp_type is None:
-        return None
-    fields = {"type": labels.get("type", misp_type), "value": value,
-              "to_ids": labels.get("to_ids", "True") == "True"}
-    if labels.get("category"):
-        fields["category"] = labels["category"]
-    if obj.get("description"):
-        fields["comment"] = obj["description"]
-    return kind, fields, wallet
+def _labels_of(tags: Sequence[str], galaxy: dict[str, str], found: dict[str, str]) -> list[str]:
+    """The event's tags the report keeps as labels: all but those its fields hold already
+    (TLP, ``bayanihan:*``, galaxy tags of the techniques it links to)."""
+    return [t for t in tags if not t.lower().startswith(("tlp:", "bayanihan:"))
+            and galaxy.get(t) not in found]
 
 
-def report_to_event(objects: list[dict[str, Any]], audience: Sequence[str] | None = None,
-                    ) -> dict[str, Any]:
-    """A MISP event (``{"Event": …}``) for a stored report and the objects it refers to.
+async def store_event(hub: Hub, ready: _Ready, submitter: Submitter) -> EventResult:
+    """Store a checked event in one transaction."""
+    result = await hub.ingest_objects(ready.objects, submitter, ready.audience, atomic=True,
+                                      known={})
+    if result.rejected:
+        first = [(r, e) for r in result.results for e in r.errors if "same bundle" not in e.reason]
+        raise InvalidInput("; ".join(f"{r.id}: {e.reason}" for r, e in first[:5]),
+                           [ready.prefix])
+    ready.result.stored = len(result.stored)
+    return ready.result
 
-    ``audience``: the report's named recipients, written as ``bayanihan:audience`` tags.
+
+def _refused_owners(loaded: MISPEvent, refused: Sequence[Refusal], prefix: str) -> list[Any]:
+    """The MISP attributes and objects named by refusals made before conversion."""
+    out = []
+    for r in refused:
+        m = re.match(rf"^{re.escape(prefix)}\.(Attribute|Object)\[(\d+)\]", r.field)
+        if m:
+            items = loaded.attributes if m.group(1) == "Attribute" else loaded.objects
+            out.append(items[int(m.group(2))])
+    return out
+
+
+async def import_events(hub: Hub, raw: bytes, submitter: Submitter,
+                        readable: ColumnElement[bool], audience: Sequence[str] | None,
+                        *, atomic: bool = False, link: Linker | None = None) -> Imported:
+    """Store every event of a MISP document, each in its own transaction.
+
+    Every event is converted and checked before any is stored. ``atomic``: a refused part
+    (or event) refuses the whole document, nothing stored. Otherwise refused parts are
+    named in each event's answer and an event that cannot be stored at all is named in
+    ``errors`` (a single event: the error itself). ``link(hub, report_id)`` runs after each
+    stored event (the report pipeline's linking; this layer does not link).
     """
-    report = objects[0]
-    props = ai_properties(report) or {}
-    event = MISPEvent()
-    event.info = report.get("name", "")
-    event.uuid = report["id"].split("--", 1)[1]
-    tlp = tlp_of(report.get("object_marking_refs")) or TLP.AMBER
-    event.distribution = TLP_DISTRIBUTION[tlp]
-    first = props.get("first_seen") or report.get("published") or report.get("created")
-    event.set_date(datetime.fromisoformat(first.replace("Z", "+00:00")).astimezone(UTC).date())
-    event.add_tag(f"tlp:{tlp.value}")
-    _add_tags(event, props)
-    for org in audience or ():
-        event.add_tag(f'bayanihan:audience="{org}"')
-    aps = {o["id"]: o for o in objects if o.get("type") == "attack-pattern"}
-    for ap_id in report.get("object_refs", ()):
-        ap = aps.get(ap_id)
-        for ref in (ap or {}).get("external_references", ()):
-            ext, src = ref.get("external_id", ""), ref.get("source_name", "")
-            if src in ("mitre-atlas", "mitre-attack") and ext:
-                galaxy = "mitre-atlas-attack-pattern" if src == "mitre-atlas" else "mitre-attack-pattern"
-                event.add_tag(f'misp-galaxy:{galaxy}="{ap.get("name", ext)} - {ext}"')
-    if report.get("description") and report.get("description") != report.get("name"):
-        event.add_event_report(name="narrative", content=report["description"])
-    ai = props.get("ai_involvement") or {}
-    if ai.get("evidence"):
-        event.add_event_report(name="ai-evidence", content=ai["evidence"])
-    for lure in props.get("lure_fingerprints") or ():
-        if lure.get("text"):
-            event.add_attribute("text", lure["text"], category="Other", to_ids=False,
-                                comment="lure")
-    scos = {o["id"]: o for o in objects if "pattern" not in o and o.get("type") != "report"}
-    for obj in objects:
-        if obj.get("type") != "indicator":
+    events = read_events(raw)
+    single = len(events) == 1 and events[0][0] == "Event"
+    ready: list[_Ready] = []
+    errors: list[dict[str, Any]] = []
+    for prefix, event in events:
+        try:
+            ready.append(await prepare_event(hub, prefix, event, submitter, readable, audience))
+        except InvalidInput as exc:
+            if single or atomic:
+                raise
+            errors.append({"field": prefix, "detail": exc.detail, "fields": exc.fields})
+    refused = [r for one in ready for r in one.result.refused]
+    if atomic and refused:
+        raise InvalidInput("; ".join(f"{r.field}: {r.reason}" for r in refused[:5]),
+                           list(dict.fromkeys(r.field for r in refused)))
+    results = []
+    for one in ready:
+        try:
+            results.append(await store_event(hub, one, submitter))
+        except InvalidInput as exc:
+            if single:
+                raise
+            errors.append({"field": one.prefix, "detail": exc.detail, "fields": exc.fields})
             continue
-        made = _indicator_attribute(obj, scos)
-        if made is None:
-            continue
-        kind, fields, wallet = made
-        if kind == "crypto-wallet" and (wallet["chain"] != "BTC" or wallet.get("object")):
-            coin = MISPObject("coin-address")
-            coin.add_attribute("address", value=fields["value"])
-            coin.add_attribute("symbol", value=WALLET_SYMBOLS[wallet["chain"]])
-            event.add_object(coin)
-        else:
-            event.add_attribute(**fields)
-    return {"Event": orjson.loads(event.to_json())}
-
-
-def _add_tags(event: MISPEvent, props: dict[str, Any]) -> None:
-    ai = props.get("ai_involvement") or {}
-    single = {"vector": props.get("vector"), "channel": props.get("channel"),
-              "first-seen": props.get("first_seen"), "last-seen": props.get("last_seen"),
-              "ai-assessment": ai.get("assessment"),
-              "ai-confidence": str(ai["confidence"]) if "confidence" in ai else None}
-    for key, value in single.items():
-        if value:
-            event.add_tag(f'bayanihan:{key}="{value}"')
-    for key, prop in (("country", "targeted_countries"), ("sector", "targeted_sectors"),
-                      ("language", "languages"), ("deepfake-media", "deepfake_media")):
-        for value in props.get(prop) or ():
-            event.add_tag(f'bayanihan:{key}="{value}"')
-
+        if link is not None:
+            await link(hub, one.result.report_id)
+    return Imported(results, single, errors)

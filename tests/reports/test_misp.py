@@ -169,16 +169,25 @@ def test_distribution_and_tlp_tags_become_tlp_and_audience(
         assert f"tlp:{level.value}" in {t["name"] for t in exported["Event"]["Tag"]}
 
 
-def test_bad_events_name_the_attribute_and_store_nothing(
+def test_bad_attributes_are_named_and_the_rest_stored(
         report_hub: Callable[..., RunningHub]) -> None:
     rh = report_hub()
     th = rh.client("TH")
     ev = event(0)
     ev.add_attribute("ip-dst", "999.1.1.1")
-    r = th.post("/api/v1/import/misp", content=ev.to_json())
-    assert r.status_code == 400
     index = len(ev.attributes) - 1
+    r = th.post("/api/v1/import/misp", content=ev.to_json(), params={"atomic": "true"})
+    assert r.status_code == 400, r.text
     assert r.json()["fields"] == [f"Event.Attribute[{index}].value"]
+    assert th.get("/api/v1/reports").json()["reports"] == []  # atomic: nothing stored
+    r = th.post("/api/v1/import/misp", content=ev.to_json())
+    assert r.status_code == 201, r.text
+    assert [f["field"] for f in r.json()["refused"]] == [f"Event.Attribute[{index}].value"]
+    bad = ev.attributes[index].uuid
+    assert not {i for i in r.json()["objects"] if i.endswith(bad)}
+    stored = MISPEvent()
+    stored.load(th.get(f"/api/v1/reports/{r.json()['id']}", params={"format": "misp"}).json())
+    assert {a.uuid for a in ev.attributes} - {a.uuid for a in stored.attributes} == {bad}
     red = MISPEvent()
     red.info = "red without recipients"
     red.add_tag("tlp:red")
@@ -188,11 +197,9 @@ def test_bad_events_name_the_attribute_and_store_nothing(
     assert r.status_code == 201, r.text
     assert rh.client("VN").get(f"/api/v1/reports/{r.json()['id']}").status_code == 200
     assert rh.client("SG").get(f"/api/v1/reports/{r.json()['id']}").status_code == 404
-    r = th.post("/api/v1/import/misp", content=b'{"Event": {"info": "x", "Attribute": '
-                                                 b'[{"type": "no-such-type", "value": "1"}]}}')
-    assert r.status_code == 400 and r.json()["fields"] == ["Event"]
     assert th.post("/api/v1/import/misp", content=b"[1, 2]").status_code == 400
-    assert len(th.get("/api/v1/reports").json()["reports"]) == 1  # only the RED one
+    assert th.post("/api/v1/import/misp", content=b'{"response": []}').status_code == 400
+    assert len(th.get("/api/v1/reports").json()["reports"]) == 2
 
 
 def test_cli_ingests_a_misp_file(report_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
@@ -200,9 +207,11 @@ def test_cli_ingests_a_misp_file(report_hub: Callable[..., RunningHub], tmp_path
     path = tmp_path / "event.json"
     path.write_text(event(3).to_json(), encoding="utf-8")
     done, lines = ingest_file(rh.hub, path, "misp", "th", None)
-    assert lines[0].startswith(f"report {done.report_id}")
+    report_id = done.events[0].report_id
+    assert lines[0].startswith(f"report {report_id}")
+    # listed (indexed) as soon as the command returns, without waiting for the link queue
     listed = rh.client("TH").get("/api/v1/reports", params={"technique": "AML.T0052"}).json()
-    assert [i["id"] for i in listed["reports"]] == [done.report_id]
+    assert [i["id"] for i in listed["reports"]] == [report_id]
     with pytest.raises(InvalidInput) as caught:
         ingest_file(rh.hub, path, "csv", "th", None)
     assert caught.value.fields == ["--format"]
