@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import subprocess
 import sys
 import time
 import uuid
@@ -264,3 +265,20 @@ def test_a_run_where_every_case_crashes_exits_non_zero_with_the_stderr(tmp_path:
     assert result.exit_code == 1, result.output
     assert "every case crashed" in result.output and "model weights missing" in result.output
 
+
+
+def test_a_venv_python_runs_as_that_venv_not_its_base_interpreter(tmp_path: Path) -> None:
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True,
+                   timeout=120)
+    python = tmp_path / "venv" / "bin" / "python"
+    assert python.is_symlink()  # the case of issue 14: a link to the base interpreter
+    tool = tmp_path / "prefix.py"
+    tool.write_text("import json, sys\nfor line in sys.stdin:\n"
+                    "    print(json.dumps({'id': json.loads(line)['id'], 'label': sys.prefix}),"
+                    " flush=True)\n")
+    spec = parse_tool(f"cmd:{python} {tool}")
+    assert spec.argv[0] == str(python)  # kept as named; only the fingerprint follows links
+    suite = Suite("s", "text", (Case("a", "ham", text="hi", language="en"),))
+    result = run(spec, suite, options=RunOptions(split="all", mutators=[]))
+    assert [v.label for v in result.verdicts] == [str(tmp_path / "venv")]
