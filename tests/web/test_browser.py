@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import RunningHub
 from tests.correlate.linking import LURES
-from tests.web.browser import browser, only_hub, shot, sign_in_page  # noqa: F401
+from tests.web.browser import SCREENSHOTS, browser, only_hub, shot, sign_in_page  # noqa: F401
 from tests.web.conftest import add_person
 
 URL = "https://bank-verify-th.example.com/login"
@@ -201,3 +201,94 @@ def test_downstream_never_sees_strict_or_others_red(web_hub: RunningHub,
     assert "Green for everyone" not in p2.content()
     context.close()
     anon.close()
+
+
+def _too_wide(page: Any) -> list[str]:
+    """Elements wider than a phone's screen (tables may scroll inside their own box)."""
+    return page.evaluate("""() => document.documentElement.scrollWidth <= window.innerWidth + 1
+        ? [] : Array.from(document.querySelectorAll('body *'))
+          .filter(el => el.getBoundingClientRect().right > window.innerWidth + 1
+                  && !(el.parentElement && el.parentElement.closest('.scroll')))
+          .map(el => el.outerHTML.slice(0, 120))
+          .concat(['page width ' + document.documentElement.scrollWidth])""")
+
+
+@pytest.mark.timeout(300)
+def test_operator_and_member_pages_in_the_browser(web_hub: RunningHub,
+                                                  browser: Any) -> None:  # noqa: F811
+    import json
+
+    from bayanihan.sandbox.hub_store import HubSandboxStore
+    from bayanihan.store import audit
+
+    rh = web_hub
+    for org in ("MY", "TH"):
+        r = rh.client(org).post("/api/v1/reports", json={
+            "vector": "phishing", "channel": "sms", "title": f"Bank director SMS ({org})",
+            "lures": [LURES["th"]], "observables": URL, "countries": [org],
+            "languages": ["th"], "tlp": "green"})
+        assert r.status_code == 201, r.text
+    card = json.loads((SCREENSHOTS.parent / "sandbox-cards" / "thai-cv" / "card.json")
+                      .read_text())
+    run_id = HubSandboxStore(rh.hub.db, audit.Actor.console()).save_run(card, [])
+
+    # Viet Nam's analyst acknowledges the alert and reads the cooperation figures
+    vn = add_person(rh, "an.nguyen", "VN")
+    context = browser.new_context()
+    only_hub(context, rh.url)
+    page = context.new_page()
+    sign_in_page(rh, page, vn)
+    page.locator("#alerts summary", has_text="Defences to deploy").first.click()
+    assert page.locator("#alerts a", has_text="Suricata rules").first.is_visible()
+    page.get_by_role("button", name="Acknowledge").first.click()
+    page.wait_for_selector("text=Acknowledged by VN")
+    page.get_by_role("link", name="Cooperation").click()
+    page.wait_for_selector("text=Cooperation across the region")
+    _accessible(page)
+    row = page.locator("tr", has_text="Viet Nam").inner_text()
+    assert "1 of 1" in row
+    shot(page, "cooperation")
+    page.goto(rh.url + "/")
+    campaign = page.locator("#alerts a", has_text="Open the campaign").first.get_attribute("href")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", "/cooperation", "/report", "/search?q=director", campaign):
+        page.goto(rh.url + path)
+        assert _too_wide(page) == [], path
+    shot(page, "campaign-phone")
+    context.close()
+
+    # the hub operator's admin pages and the sandbox
+    op = add_person(rh, "operator", "HUB", "admin")
+    context = browser.new_context()
+    only_hub(context, rh.url)
+    page = context.new_page()
+    sign_in_page(rh, page, op)
+    page.get_by_role("link", name="Admin").click()
+    page.wait_for_selector("text=People and keys")
+    _accessible(page)
+    page.get_by_label("User name").fill("dara")
+    page.get_by_label("Organisation", exact=True).first.select_option("KH")
+    page.get_by_label("First password").fill("correct horse battery staple")
+    page.get_by_role("button", name="Add the user").click()
+    page.wait_for_selector("td >> text=dara")
+    shot(page, "admin")
+    page.get_by_role("link", name="Organisations and webhooks").click()
+    page.wait_for_selector("text=Admit an organisation")
+    _accessible(page)
+    page.get_by_role("link", name="Audit log").click()
+    page.wait_for_selector("text=The chain is intact")
+    _accessible(page)
+    page.get_by_role("link", name="Sandbox", exact=True).first.click()
+    page.get_by_role("link", name=run_id).click()
+    page.wait_for_selector("text=Grade:")
+    _accessible(page)
+    shot(page, "sandbox-card")
+    page.get_by_label("TLP:GREEN").check()
+    page.get_by_role("button", name="Publish the card").click()
+    page.wait_for_selector("text=Your report was stored.")
+    assert "TLP:GREEN" in page.locator(".tlp-banner").inner_text()
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/admin", "/admin/orgs", "/admin/audit", f"/sandbox/runs/{run_id}"):
+        page.goto(rh.url + path)
+        assert _too_wide(page) == [], path
+    context.close()
