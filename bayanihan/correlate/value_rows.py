@@ -34,14 +34,18 @@ _DECAY_KIND = {"sha256": "file", "tlsh": "file"}
 _TLP_ORDER = [t.value for t in TLP]
 
 
-def _sightings(conn: Connection, reader: Reader) -> dict[str, tuple[int, int, int]]:
-    """indicator id -> (seen-by, false-positive-by, latest seen) from visible sightings."""
+def _sightings(conn: Connection, reader: Reader,
+               held: Collection[int] = ()) -> dict[str, tuple[int, int, int]]:
+    """indicator id -> (seen-by, false-positive-by, latest seen) from visible sightings
+    (but those of quarantined keys: ``held``, correlate/guard.py)."""
     found: dict[str, tuple[set[str], set[str], int]] = {}
-    for ind, org, verdict, seen in conn.execute(
+    for ind, org, verdict, seen, pk in conn.execute(
             select(indicator_sighting.c.indicator_id, indicator_sighting.c.org,
-                   indicator_sighting.c.verdict, indicator_sighting.c.seen_us)
+                   indicator_sighting.c.verdict, indicator_sighting.c.seen_us, stix_objects.c.pk)
             .join(stix_objects, stix_objects.c.pk == indicator_sighting.c.object_pk)
             .where(visible(reader))):
+        if pk in held:
+            continue
         seen_by, wrong_by, last = found.setdefault(ind, (set(), set(), 0))
         (wrong_by if verdict == "false-positive" else seen_by).add(org)
         if verdict != "false-positive":
@@ -95,8 +99,8 @@ def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = Fals
     """The values ``reader`` may see within ``scope``, ordered by (kind, value); with
     ``values``, only those (the check API's look-up)."""
     now = at_us or now_us()
-    marks = _sightings(conn, reader)
     guard = Guard.load(conn)  # protected values and quarantined keys (correlate/guard.py)
+    marks = _sightings(conn, reader, guard.quarantined)
     wanted = None
     ctx: dict[str, tuple[set[str], set[str]]] = {}
     if values is not None:

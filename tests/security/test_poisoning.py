@@ -135,3 +135,20 @@ def test_names_under_a_protected_domain_are_held_in_every_kind(host: str, kind: 
     assert not guard.Guard(approved={(kind, value)}).is_held(kind, value)
     assert not guard.Guard().is_held(kind, value.replace(host, f"{host}-phish.example"))
     assert not guard.Guard().is_held("url", f"https://{host}/login/phish")  # one page only
+
+
+def test_false_positive_flags_of_a_quarantined_key_stop_hiding_a_value(
+        make_hub: Callable[..., RunningHub]) -> None:
+    hub = make_hub()
+    real = domain_indicator(1, "real-bank-phish.example")
+    post(hub.client("VN"), real)
+    sg = hub.client("SG")
+    assert exported(sg) == {"real-bank-phish.example"}
+    stolen = hub.client("TH")  # a stolen key flags the real indicator as a false positive
+    r = stolen.post("/api/v1/sightings", json={"indicator": real["id"],
+                                               "verdict": "false-positive", "tlp": "green"})
+    assert r.status_code == 201, r.text
+    assert exported(sg) == set()  # the flag hides it from everyone who sees the sighting
+    hub.hub.db.write_sync(guard.quarantine, ADMIN, _key_id(hub, "TH"), "false flags")
+    assert exported(sg) == {"real-bank-phish.example"}
+    assert known(sg, "real-bank-phish.example")
