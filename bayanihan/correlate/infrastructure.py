@@ -3,7 +3,10 @@
 A report's cyber-observables (as the report ingest normalised them) give link values of six
 kinds: ``url`` (the canonical URL), ``domain`` (registered domain, eTLD+1, of URLs, domain
 names and sender addresses), ``ip``, ``phone`` (E.164), ``wallet`` and ``sender`` (e-mail
-address). Values on the warning lists (:mod:`bayanihan.correlate.links`, e.g. URL shorteners,
+address), and ``lookalike``: the confusable skeleton (:func:`bayanihan.model.skeleton.skeleton`,
+Unicode TR39) of that registered domain, so ``pаypal-verify.com`` (Cyrillic ``а``) meets
+``paypal-verify.com`` ("lookalike of …"; not counted again when the two share the domain
+itself). Values on the warning lists (:mod:`bayanihan.correlate.links`, e.g. URL shorteners,
 big webmail, public DNS) are never evidence, and a value that more than
 ``max_reports_per_value`` reports hold links nothing more: a common value is not a campaign.
 """
@@ -19,6 +22,7 @@ from sqlalchemy import Connection, delete, func, select
 from bayanihan.correlate.links import Link, LinkRules, pair
 from bayanihan.correlate.tables_campaigns import infra_value
 from bayanihan.ingest.observables.domains import registered_domain
+from bayanihan.model.skeleton import skeleton
 from bayanihan.store.bulk import insert_rows
 
 __all__ = ["index_values", "shared_values", "values_of"]
@@ -46,6 +50,13 @@ def _domain(host: str | None) -> str | None:
         return None
 
 
+def _skeleton(domain: str) -> str:
+    try:
+        return skeleton(domain.encode("ascii").decode("idna"))
+    except UnicodeError:
+        return domain
+
+
 def values_of(objects: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
     """(kind, value) link values of a report's cyber-observables."""
     out: set[tuple[str, str]] = set()
@@ -66,6 +77,7 @@ def values_of(objects: Iterable[dict[str, Any]]) -> set[tuple[str, str]]:
         domain = _domain(host)
         if domain:
             out.add(("domain", domain))
+            out.add(("lookalike", _skeleton(domain)))
     return {(k, v) for k, v in out if len(v) <= MAX_VALUE}
 
 
@@ -83,7 +95,8 @@ def shared_values(conn: Connection, report_id: str, values: set[tuple[str, str]]
     A value is skipped when it is on a warning list or held by more than
     ``rules.max_reports_per_value`` reports (this one included).
     """
-    usable = [(k, v) for k, v in values if not rules.is_common(k, v.lower())]
+    usable = [(k, v) for k, v in values  # a lookalike of a common domain is common too
+              if not rules.is_common("domain" if k == "lookalike" else k, v.lower())]
     common = sorted(set(values) - set(usable))
     holders: dict[tuple[str, str], list[str]] = defaultdict(list)
     for kind in {k for k, _ in usable}:
@@ -105,7 +118,10 @@ def shared_values(conn: Connection, report_id: str, values: set[tuple[str, str]]
                 holders[(kind, other)].append(value)
     links = []
     for (kind, other), matched in sorted(holders.items()):
+        if kind == "lookalike" and ("domain", other) in holders:
+            continue  # the same registered domain: already a link
         a, b = pair(report_id, other)
-        links.append(Link(a, b, kind, 1.0, tuple(sorted(matched)),
-                          f"{len(matched)} shared {kind} value(s)"))
+        why = (f"lookalike of {', '.join(sorted(matched))}" if kind == "lookalike"
+               else f"{len(matched)} shared {kind} value(s)")
+        links.append(Link(a, b, kind, 1.0, tuple(sorted(matched)), why))
     return links, common

@@ -29,7 +29,7 @@ __all__ = ["INFRA_KINDS", "Link", "LinkRules", "load_rules", "pair"]
 RULES_FILE = "linking.toml"
 COMMON_FILE = "common_values.toml"
 #: Infrastructure link kinds (shared normalised observables).
-INFRA_KINDS = ("url", "domain", "ip", "phone", "wallet", "sender")
+INFRA_KINDS = ("url", "domain", "lookalike", "ip", "phone", "wallet", "sender")
 
 
 def pair(a: str, b: str) -> tuple[str, str]:

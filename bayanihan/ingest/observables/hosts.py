@@ -26,7 +26,9 @@ __all__ = [
     "known_suffix",
 ]
 
-LATINISH = r"A-Za-z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF"
+# Latin, Greek, Cyrillic and fullwidth letters and digits (lookalikes are written in all four)
+LATINISH = (r"A-Za-z0-9\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF"
+            r"\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A")
 LABEL_CHARS = LATINISH + r"\-"
 _LABEL = rf"[{LATINISH}](?:[{LABEL_CHARS}]{{0,61}}[{LATINISH}])?"
 _TLD = r"(?:[A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9\-]{1,59}|[\u0400-\u04FF]{2,63})"
