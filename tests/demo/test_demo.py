@@ -72,6 +72,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path, 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # the fixture replays the whole story first
 def test_the_demo_tells_the_story_and_the_api_agrees(demo: tuple[str, Path, list[str]]) -> None:
     need("ffmpeg and fpcalc (Debian ffmpeg, libchromaprint-tools)",
          all(os.path.exists(f"/usr/bin/{tool}") for tool in ("ffmpeg", "fpcalc")))
