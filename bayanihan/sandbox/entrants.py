@@ -2,13 +2,15 @@
 
 An entrant is prepared from the suite it is about to run on (it may learn from the suite's
 training split) and returns the :class:`Tool` to run, like any other tool: isolated, one card.
-``entrant:lure-matcher`` is the hub's own lure matcher (:mod:`.lure_entrant`).
+``entrant:lure-matcher`` is the hub's own lure matcher (:mod:`.lure_entrant`);
+``entrant:media-spectral`` the naive deepfake detector of :mod:`.media_baseline`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import pickle
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +27,15 @@ from .tools import Tool, parse_tool
 #: name -> prepare(suite, work folder, training split) -> Tool
 ENTRANTS: dict[str, Callable[[Suite, Path, str], Tool]] = {
     lure_entrant.NAME: lure_entrant.prepare,
+    "media-spectral": lambda suite, workdir, split: media_tool(),
 }
+
+
+def media_tool() -> Tool:
+    """The naive deepfake detector of :mod:`.media_baseline` (nothing to learn)."""
+    tool = parse_tool(f"cmd:{sys.executable} -m bayanihan.sandbox.media_baseline")
+    tool.spec = "entrant:media-spectral (2x2 block grid for pictures, >4 kHz share for voices)"
+    return tool
 
 
 def entrant_tool(name: str, suite: Suite, workdir: Path, split: str = "train") -> Tool:

@@ -17,6 +17,7 @@ from . import metrics
 from .errors import SandboxError
 from .filemutators import FILE_MUTATORS, mutate_bytes
 from .isolation import Confinement, Limits, status
+from .mediamutators import MEDIA_MUTATORS, mutate_media
 from .mutators import TEXT_MUTATORS, mutate_text
 from .policy import Policy, checklist_items, judge, load_policy, principles_view, worst
 from .suite import Case, Suite
@@ -46,8 +47,8 @@ class RunResult:
 
 
 def mutator_names(suite: Suite, wanted: Sequence[str] | None) -> list[str]:
-    # No media mutators yet: byte rewrites of audio/video would not imitate a real attack.
-    table = {"text": TEXT_MUTATORS, "file": FILE_MUTATORS}.get(suite.kind, {})
+    table = {"text": TEXT_MUTATORS, "file": FILE_MUTATORS,
+             "media": dict.fromkeys(MEDIA_MUTATORS)}.get(suite.kind, {})
     names = list(table) if wanted is None else list(wanted)
     unknown = [n for n in names if n not in table]
     if unknown:
@@ -73,9 +74,12 @@ def build_cases(cases: Sequence[Case], names: Sequence[str], seed: int, kind: st
             else:
                 assert blobdir is not None
                 data = _read_case(case)
-                new = mutate_bytes(name, data, seed, case.id)
+                suffix = Path(case.path or "").suffix
+                new = mutate_media(name, data, suffix, seed, case.id) if kind == "media" \
+                    else mutate_bytes(name, data, seed, case.id)
                 changed[name] += new != data
-                target = blobdir / hashlib.sha256(vid.encode()).hexdigest()
+                target = blobdir / (hashlib.sha256(vid.encode()).hexdigest() +
+                                    (suffix if kind == "media" else ""))
                 target.write_bytes(new)
                 wire.append({"id": vid, "path": str(target)})
             origin.append((name, i))

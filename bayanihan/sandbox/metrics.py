@@ -128,9 +128,17 @@ def robustness(cases: Sequence[Case], clean: Sequence[Verdict],
                         dtype=bool)
         base = float(clean_pred[ix].mean()) if ix.size else float("nan")
         under = float(hits.mean()) if hits.size else float("nan")
+        neg = np.array([i for i, _ in pairs if not truth[i]], dtype=int)
+        alarms = np.array([v.outcome == "ok" and v.label in pos for i, v in pairs
+                           if not truth[i]], dtype=bool)
         out[name] = {"positives": int(ix.size), "changed": changed.get(name, 0),
                      "clean_recall": _r(base), "recall": _r(under),
-                     "drop": _r(base - under), "outcomes": outcome_counts([v for _, v in pairs])}
+                     "drop": _r(base - under),
+                     # false alarms on the negatives' variants (e.g. every voice through a
+                     # phone channel looking synthetic)
+                     "clean_fpr": _r(float(clean_pred[neg].mean()) if neg.size else float("nan")),
+                     "fpr": _r(float(alarms.mean()) if alarms.size else float("nan")),
+                     "outcomes": outcome_counts([v for _, v in pairs])}
     return out
 
 
