@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 import bayanihan
+from tests.stixgen import bundle, indicator
 from tests.test_serve import free_port
 
 
@@ -74,8 +75,14 @@ def test_no_worker_outlives_a_killed_server(tmp_path: Path) -> None:
             assert server.poll() is None and time.monotonic() < deadline, (
                 (tmp_path / "serve.log").read_text()[-2000:])
             time.sleep(0.2)
-        time.sleep(1.0)  # let every helper process come up before the kill
+        # a bundle over 64 KiB goes to the worker: afterwards it is up, idle, waiting for more
+        key = (tmp_path / "bayanihan-admin.key").read_text().strip()
+        r = httpx.post(f"http://127.0.0.1:{port}/api/v1/objects", timeout=120,
+                       json=bundle(*(indicator(i) for i in range(300))),
+                       headers={"Authorization": f"Bearer {key}"})
+        assert r.status_code == 200, r.text
         workers = descendants(server.pid)
+        assert len(workers) >= 2, workers  # the worker and the resource tracker
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=30)
         deadline = time.monotonic() + 60

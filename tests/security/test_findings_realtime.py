@@ -87,10 +87,12 @@ def _deliveries(hub: Hub, endpoint_id: str) -> list[Any]:
 
 
 def test_a_failing_url_backs_off_instead_of_spinning(live_hub: LiveHub) -> None:
-    """An endpoint stored before the URL check (NUL in it) made every delivery raise
-    httpx.InvalidURL, retried at once, forever (~95 % of a core)."""
+    """An endpoint stored before the URL check (a NUL or CR/LF in it) made every delivery
+    raise httpx.InvalidURL, retried at once, forever (~95 % of a core). PostgreSQL text holds
+    no NUL, so the stored URL carries CR/LF."""
     hub = live_hub(webhook_backoff_seconds=30.0, webhook_backoff_max_seconds=60.0)
-    endpoint_id = hub.hub.db.write_sync(_endpoint, "TH", "http://127.0.0.1\u0000x/", None)
+    endpoint_id = hub.hub.db.write_sync(_endpoint, "TH", "http://127.0.0.1/\r\nX-Injected: 1",
+                                        None)
     assert hub.client("TH").post("/api/v1/objects", json=bundle(indicator(1))).status_code == 200
     deadline = time.monotonic() + 30
     while not any(d.attempts for d in _deliveries(hub.hub, endpoint_id)):
