@@ -236,9 +236,17 @@ def viewers(members: list[Member], everyone: list[Reader],
     """org -> ids of its view of the members (only orgs seeing at least ``minimum``), and
     the public's view (:func:`reader_view`)."""
     views = {}
-    for reader in everyone:
-        seen = frozenset(m.report_id for m in reader_view(reader, members, states))
-        if len(seen) >= minimum:
-            views[str(reader.org)] = seen
-    return views, frozenset(m.report_id for m in reader_view(PUBLIC, members, states))
+    by_visible: dict[frozenset[str], frozenset[str]] = {}  # readers who may see the same
+    for reader in [*everyone, PUBLIC]:                    # reports have the same view
+        visible = view_of(reader, members)
+        key = frozenset(m.report_id for m in visible)
+        if key not in by_visible:
+            found = pieces(visible, states)
+            by_visible[key] = frozenset(m.report_id for m in found[0]) if (
+                found and len(found[0]) >= 2) else frozenset()
+        if reader is PUBLIC:
+            return views, by_visible[key]
+        if len(by_visible[key]) >= minimum:
+            views[str(reader.org)] = by_visible[key]
+    raise AssertionError("unreachable: PUBLIC is the last reader")
 
