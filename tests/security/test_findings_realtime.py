@@ -199,7 +199,7 @@ class _Capture(logging.Handler):
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
+        self.lines.append(f"{record.levelname} {self.format(record)}")
 
 
 def test_no_credential_reaches_the_log_at_debug(live_hub: LiveHub) -> None:
@@ -231,3 +231,36 @@ def test_no_credential_reaches_the_log_at_debug(live_hub: LiveHub) -> None:
     assert "authorization" in text.lower()  # the headers were logged, redacted
     assert admin_key not in text
     assert admin_key.split("_", 2)[2] not in text
+
+
+def test_a_websocket_disconnect_logs_no_error(live_hub: LiveHub) -> None:
+    """Every WebSocket disconnect logged an ERROR with a traceback (issue 13)."""
+    capture = _Capture()
+    watched = [logging.getLogger(n) for n in ("uvicorn.error", "uvicorn", "bayanihan", "")]
+    for lg in watched:
+        lg.addHandler(capture)
+    try:
+        hub = live_hub()
+        key = hub.key("TH", "reader")
+
+        async def run() -> None:
+            url = hub.url.replace("http", "ws") + "/api/v1/ws"
+            async with websockets.connect(url, additional_headers={
+                    "Authorization": f"Bearer {key}"}):
+                await asyncio.sleep(0.2)  # a clean close
+            ws = await websockets.connect(url, additional_headers={
+                "Authorization": f"Bearer {key}"})
+            await asyncio.sleep(0.2)
+            ws.transport.abort()  # the client vanishes
+            post = asyncio.to_thread(hub.client("TH").post, "/api/v1/objects",
+                                     json=bundle(indicator(5)))
+            assert (await post).status_code == 200  # an event for the vanished client
+            await asyncio.sleep(0.5)
+
+        asyncio.run(run())
+    finally:
+        for lg in watched:
+            lg.removeHandler(capture)
+    errors = [line for line in capture.lines if "Traceback" in line or "ERROR" in line
+              or "Exception" in line]
+    assert errors == []
