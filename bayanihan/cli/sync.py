@@ -112,13 +112,11 @@ def status_command(database: DatabaseOpt = None, config: ConfigOpt = None) -> No
     for r in rows:
         table.add_row(r.remote, r.direction, r.cursor, str(r.objects), format_ms(r.updated_us))
     out.print(table)
-    if refused:
-        listed = Table("remote", "object", "refused", "reason",
-                       title=f"{len(refused)} refused by pulls (`sync pull URL --retry` tries "
-                             "them again)")
+    if refused:  # one line each, whole (ids and reasons are not cut to the terminal)
+        out.print(f"{len(refused)} refused by pulls (`sync pull URL --retry` tries them again):")
         for f in refused:
-            listed.add_row(f.remote, f.object_id or "-", format_ms(f.refused_us), f.reason)
-        out.print(listed)
+            out.print(f"  {f.object_id or '-'} from {f.remote} at {format_ms(f.refused_us)}: "
+                      f"{f.reason}", highlight=False, soft_wrap=True)
     else:
         out.print("Nothing refused by pulls.")
     out.print(f"{held} objects held until their marking-definition arrives.")

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bayanihan.hub import Hub
 from bayanihan.store.schema import stix_objects
+from tests.taxii.conftest import second_database_url  # noqa: F401  (a fixture)
 
 ENTERPRISE = "attack/enterprise-attack-stix20.json.gz"
 MOBILE = "attack/mobile-attack-17.1.json.gz"
