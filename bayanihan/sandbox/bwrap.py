@@ -47,10 +47,26 @@ def usable() -> tuple[bool, str]:
     return True, ""
 
 
+@functools.cache
+def disables_userns() -> bool:
+    """Whether this bubblewrap can forbid nested user namespaces (``--disable-userns``, 0.8+):
+    without it a tool could still ``clone(CLONE_NEWUSER)``, which the seccomp filter (no
+    argument filtering) does not stop."""
+    path = executable()
+    if path is None:
+        return False
+    try:
+        done = subprocess.run([path, "--help"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return b"--disable-userns" in done.stdout + done.stderr
+
+
 def base_args() -> list[str]:
     """Namespaces, uid, session and the system part of the filesystem view."""
     args = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-            "--unshare-net", "--unshare-cgroup-try", "--uid", str(SANDBOX_UID),
+            "--unshare-net", "--unshare-cgroup-try", *(
+                ["--disable-userns"] if disables_userns() else []), "--uid", str(SANDBOX_UID),
             "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent",
             "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
     for path in _SYSTEM:

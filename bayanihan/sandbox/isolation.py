@@ -200,6 +200,9 @@ def status(confined: Confinement, limits: Limits) -> dict[str, Any]:
         {"name": "dies with the run, new session", "applied": wrapped,
          "detail": "--die-with-parent, --new-session, own PID namespace" if wrapped
          else "parent-death signal and process group only"},
+        {"name": "no nested user namespaces", "applied": wrapped and bwrap.disables_userns(),
+         "detail": "bwrap --disable-userns" if wrapped and bwrap.disables_userns() else
+         "bubblewrap older than 0.8 or not used"},
         {"name": "seccomp filter", "applied": wrapped and seccomp.program() is not None,
          "detail": f"{len(seccomp.DENIED)} system calls refused" if seccomp.program()
          else "libseccomp not found"},

@@ -99,6 +99,23 @@ def new_namespace(_):
     return libc.unshare(CLONE_NEWUSER) == 0
 
 
+def nested_namespace(_):
+    """A raw clone(CLONE_NEWUSER): seccomp (no argument filter) lets the call through, so
+    only bubblewrap's --disable-userns refuses it."""
+    number = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
+    if number is None:
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    pid = libc.syscall(number, CLONE_NEWUSER | signal.SIGCHLD, 0, 0, 0, 0)
+    if pid == 0:
+        os._exit(0)
+    if pid < 0:
+        return False
+    os.waitpid(pid, 0)
+    return True
+
+
 def hub_pid_visible(pid):
     return pid in os.listdir("/proc")
 
@@ -129,6 +146,7 @@ ATTACKS = {
     "grandchild": grandchild,
     "fork_bomb": fork_bomb,
     "unshare": new_namespace,
+    "nested_userns": nested_namespace,
     "proc": hub_pid_visible,
     "fds": descriptors,
     "env": environment,

@@ -87,6 +87,7 @@ def _attacks(t: Target, port: int) -> dict[str, str]:
         "signal-hub": f"signal|{pid}", "signal-parent": "signal_parent|",
         "socket": f"connect|{port}", "dns": "resolve|example.org",
         "setsid-grandchild": f"grandchild|{t.marker}", "unshare": "unshare|",
+        "nested-userns": "nested_userns|",
         "hub-pid-visible": f"proc|{pid}", "descriptors": "fds|", "environment": f"env|{SECRET}",
         "fork-bomb": "fork_bomb|10000",
     }
