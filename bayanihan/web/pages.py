@@ -20,6 +20,7 @@ from bayanihan.api.reports import read_report
 from bayanihan.api.stream import realtime_of, sse_frame
 from bayanihan.correlate.campaign_views import CampaignFilter, alerts_for, list_campaigns
 from bayanihan.correlate.campaigns import rules_for
+from bayanihan.correlate.tables_campaigns import regional_alert
 from bayanihan.hub import Caller
 from bayanihan.ingest.observables.extract import extract
 from bayanihan.model.stix import format_ms
@@ -54,6 +55,13 @@ def _tlp_of(value: str | None) -> str:
     return value if value in {t.value for t in TLP} else TLP.AMBER.value
 
 
+def _tenth_newest_alert(conn: Connection, org: str | None) -> int:
+    """The position after which the organisation's ten newest alerts lie (0: all of them)."""
+    found = conn.execute(select(regional_alert.c.pk).where(regional_alert.c.recipient == org)
+                         .order_by(regional_alert.c.pk.desc()).limit(1).offset(10)).scalar()
+    return int(found or 0)
+
+
 @router.get("/", summary="Overview", include_in_schema=False)
 async def overview(request: Request, user: Annotated[WebUser, Depends(web_user)],
                    who: Annotated[Caller, Depends(MEMBER)],
@@ -64,7 +72,7 @@ async def overview(request: Request, user: Annotated[WebUser, Depends(web_user)]
 
     def read(conn: Connection) -> dict[str, Any]:
         rows = list_reports(conn, visible(reader), ReportFilter(limit=15))
-        alerts = alerts_for(conn, reader, 0, 10_000)[-10:][::-1]
+        alerts = alerts_for(conn, reader, _tenth_newest_alert(conn, reader.org), 10)[::-1]
         span, by_vector = figures.trend(conn, reader, window, "vector")
         _, by_language = figures.trend(conn, reader, window, "language")
         return {"reports": rows, "alerts": alerts, "tiles": figures.tiles(conn, reader, window),
