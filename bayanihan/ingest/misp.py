@@ -37,11 +37,12 @@ from bayanihan.ingest.bundles import Submitter
 from bayanihan.ingest.misp_out import report_to_event
 from bayanihan.ingest.misp_read import (
     ATTRIBUTE_KINDS,
-    DISTRIBUTION_TLP,
     WALLET_SYMBOLS,
     locate,
+    pairs,
     prepare,
     read_events,
+    sharing,
 )
 from bayanihan.ingest.misp_stix import HUB_REPORTS, Owned, Refusal, assemble, convert
 from bayanihan.ingest.observables import Observable, ObservableError, extract
@@ -61,7 +62,6 @@ __all__ = ["ATTRIBUTE_KINDS", "EventResult", "Imported", "import_events", "read_
            "report_to_event", "sharing"]
 
 _CHAINS = {v: k for k, v in WALLET_SYMBOLS.items()} | {"TRON": "TRON", "USDT": "TRON"}
-_TAG = re.compile(r'^bayanihan:([a-z-]+)="(.*)"$', re.S)
 _GALAXY = re.compile(r'^misp-galaxy:mitre-(?:atlas-)?attack-pattern="(.*) - ([A-Z0-9.]+)"$')
 _LURE = re.compile(r"^lures\[(\d+)\]$")
 _MAX_ERROR = 300
@@ -115,45 +115,6 @@ def _tags(event: MISPEvent) -> list[str]:
     for galaxy in getattr(event, "galaxies", None) or ():
         names += [c.tag_name for c in getattr(galaxy, "clusters", ()) if getattr(c, "tag_name", None)]
     return list(dict.fromkeys(names))
-
-
-def sharing(event: MISPEvent, tags: Sequence[str], own_org: str,
-            audience: Sequence[str] | None, group: Any = None) -> tuple[TLP, list[str] | None]:
-    """TLP and audience from ``tlp:`` tags, the distribution level and sharing group.
-
-    A ``tlp:`` tag decides the level (``tlp:white`` is CLEAR); without one the
-    distribution does (0 your organisation only: RED to yourself; 1 this community: AMBER;
-    2 connected and 3 all communities: GREEN; 4 sharing group: AMBER to its organisations).
-    An explicit ``audience`` (request parameter) wins, then ``bayanihan:audience`` tags,
-    then the organisations of the sharing ``group`` (the event's ``SharingGroup``, matched
-    by name to organisation codes), then distribution 0's own organisation.
-    """
-    levels = [t.split(":", 1)[1] for t in tags if t.lower().startswith("tlp:")]
-    parsed = []
-    for i, level in enumerate(levels):
-        try:
-            parsed.append(TLP.parse(level))
-        except ValueError as exc:
-            raise InvalidInput(f"Tag: {exc}", [f"Event.Tag[{i}]"]) from None
-    raw = getattr(event, "distribution", None)
-    try:
-        distribution = 1 if raw is None else int(raw)
-    except (TypeError, ValueError):
-        raise InvalidInput("distribution must be 0-5", ["Event.distribution"]) from None
-    tlp = max(parsed, key=lambda t: t.rank) if parsed else DISTRIBUTION_TLP.get(distribution, TLP.AMBER)
-    named = list(audience) if audience else [v for k, v in _pairs(tags) if k == "audience"]
-    if not named and distribution == 4:
-        orgs = group.get("SharingGroupOrg", []) if isinstance(group, dict) else []
-        named = [str(o.get("Organisation", {}).get("name", "")) for o in orgs
-                 if isinstance(o, dict) and isinstance(o.get("Organisation"), dict)]
-        named = [n for n in named if n]
-    if not named and distribution == 0:
-        named = [own_org]
-    return tlp, named or None
-
-
-def _pairs(tags: Sequence[str]) -> list[tuple[str, str]]:
-    return [(m.group(1), m.group(2)) for t in tags if (m := _TAG.match(t))]
 
 
 def _observable(kind: str, hash_name: str | None, value: str, country: str | None) -> Observable:
@@ -228,9 +189,11 @@ def _split(loaded: MISPEvent, country: str | None, prefix: str) -> _Parts:
         if obs.key in seen or len(seen) >= MAX_OBSERVABLES:
             continue  # a second attribute with the same value: carried as misp-stix wrote it
         seen.add(obs.key)
+        sent = str(attr.value)
         parts.owned.append(Owned(str(attr.uuid), where, bool(attr.to_ids), TypedObservable(
             obs, where, _labels(attr.type, attr), getattr(attr, "comment", None) or None),
-            _stamp(attr), getattr(attr, "comment", None) or None))
+            _stamp(attr), getattr(attr, "comment", None) or None,
+            None if sent in (obs.value, obs.value.removeprefix("T1")) else sent))
     for i, obj in enumerate(loaded.objects):
         if obj.name != "coin-address":
             continue
@@ -252,7 +215,7 @@ def _split(loaded: MISPEvent, country: str | None, prefix: str) -> _Parts:
 def _report_data(loaded: MISPEvent, tags: Sequence[str], tlp: TLP, named: list[str] | None,
                  lures: list[str], techniques: list[str]) -> dict[str, Any]:
     values: dict[str, list[str]] = {}
-    for key, value in _pairs(tags):
+    for key, value in pairs(tags):
         values.setdefault(key, []).append(value)
     one = {k: v[0] for k, v in values.items()}
     reports = {r.name: r.content for r in getattr(loaded, "event_reports", ())
@@ -316,7 +279,7 @@ async def prepare_event(hub: Hub, prefix: str, event: dict[str, Any], submitter:
     loaded = _load(event)
     tags = _tags(loaded)
     tlp, named = sharing(loaded, tags, submitter.org, audience, event.get("SharingGroup"))
-    country = next((v for k, v in _pairs(tags) if k == "reporting-country"), None) \
+    country = next((v for k, v in pairs(tags) if k == "reporting-country"), None) \
         or (submitter.org if is_member_state(submitter.org) else None)
     parts = _split(loaded, country, prefix)
     galaxy = {t: m.group(2) for t in tags if (m := _GALAXY.match(t))

@@ -125,7 +125,8 @@ def _observed_attribute(obj: dict[str, Any], by_id: dict[str, dict[str, Any]],
                 "symbol": WALLET_SYMBOLS.get(str(sco.get("chain")), "BTC"),
                 "comment": obj.get("x_misp_comment")}
     misp_type = labels.get("type")
-    if misp_type not in ATTRIBUTE_KINDS or (value := _sco_value(sco, misp_type)) is None:
+    value = obj.get("x_misp_value") or _sco_value(sco, misp_type or "")
+    if misp_type not in ATTRIBUTE_KINDS or value is None:
         return None
     return _fields(misp_type, value, own, f"indicator--{own}" in indicators, labels,
                    obj.get("x_misp_comment"), tags)
@@ -143,8 +144,9 @@ def _sightings(objects: list[dict[str, Any]], by_id: dict[str, dict[str, Any]],
             targets, kind = obj.get("object_refs", []), "1"
         else:
             continue
-        org = next((by_id.get(r) for r in obj.get("where_sighted_refs", []) if r in by_id), None)
-        for target in targets:
+        who = [*obj.get("where_sighted_refs", []), obj.get("x_misp_author_ref")]
+        org = next((by_id[r] for r in who if r in by_id), None)
+        for target in dict.fromkeys(str(t).split("--", 1)[-1] for t in targets):
             sighting = MISPSighting()
             sighting.from_dict(uuid=obj["id"].split("--", 1)[1], type=kind,
                                date_sighting=str(parse_us(obj["created"]) // 1_000_000),
@@ -152,7 +154,7 @@ def _sightings(objects: list[dict[str, Any]], by_id: dict[str, dict[str, Any]],
             if org:
                 sighting.Organisation = {"uuid": org["id"].split("--", 1)[1],
                                          "name": org.get("name", "")}
-            out.setdefault(str(target).split("--", 1)[-1], []).append(sighting)
+            out.setdefault(target, []).append(sighting)
     return out
 
 
@@ -251,7 +253,7 @@ def report_to_event(objects: list[dict[str, Any]], audience: Sequence[str] | Non
         if lure.get("text") and lure["text"] not in texts:
             event.add_attribute("text", lure["text"], category="Other", to_ids=False,
                                 comment="lure")
-    _carried(event, report, objects, done)
+    _carried(event, report, objects, done, sightings)
     return {"Event": orjson.loads(event.to_json())}
 
 
@@ -267,15 +269,13 @@ def _hub_made(obj: dict[str, Any], report: dict[str, Any]) -> bool:
 
 
 def _carried(event: MISPEvent, report: dict[str, Any], objects: list[dict[str, Any]],
-             done: set[str]) -> None:
+             done: set[str], sightings: dict[str, list[MISPSighting]]) -> None:
     """Merge what misp-stix turns the carried objects back into."""
     carried = []
     for obj in objects[1:]:
         if obj["id"] in done or _hub_made(obj, report):
             continue
-        if obj.get("type") == "sighting" and obj.get("sighting_of_ref") in done:
-            continue
-        if obj.get("type") == "opinion" and set(obj.get("object_refs", ())) & done:
+        if obj.get("type") in ("sighting", "opinion"):  # put back by _sightings, uuids too
             continue
         carried.append(obj)
     ids = {o["id"] for o in carried}
@@ -306,6 +306,7 @@ def _carried(event: MISPEvent, report: dict[str, Any], objects: list[dict[str, A
         if attr.uuid not in have and not (attr.type == "text" and attr.value == event.info):
             if not getattr(attr, "comment", "") and (note := _comment(by_uuid.get(attr.uuid))):
                 attr.comment = note
+            attr.Sighting = list(sightings.get(attr.uuid, ()))
             event.add_attribute(**attr.to_dict())
     for obj in back.objects:
         _restore(obj, by_uuid.get(obj.uuid), objects, done)

@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from pymisp import MISPEvent
 
 from bayanihan.errors import InvalidInput
 from bayanihan.model.tlp import TLP
 
 __all__ = ["ATTRIBUTE_KINDS", "DISTRIBUTION_TLP", "MISP_NAMESPACE", "TLP_DISTRIBUTION",
-           "WALLET_SYMBOLS", "locate", "prepare", "read_events"]
+           "WALLET_SYMBOLS", "locate", "pairs", "prepare", "read_events", "sharing"]
 
 #: MISP attribute type -> observable kind (and, for hashes, the STIX hash name).
 ATTRIBUTE_KINDS: dict[str, tuple[str, str | None]] = {
@@ -45,6 +48,8 @@ WALLET_SYMBOLS = {"BTC": "BTC", "ETH": "ETH", "TRON": "TRX"}
 DISTRIBUTION_TLP = {0: TLP.RED, 1: TLP.AMBER, 2: TLP.GREEN, 3: TLP.GREEN, 4: TLP.AMBER}
 #: TLP -> MISP distribution when an event is written.
 TLP_DISTRIBUTION = {TLP.CLEAR: 3, TLP.GREEN: 2, TLP.AMBER: 1, TLP.AMBER_STRICT: 1, TLP.RED: 0}
+
+_TAG = re.compile(r'^bayanihan:([a-z-]+)="(.*)"$', re.S)
 
 #: Namespace of the UUIDs the hub derives for MISP elements that came without one.
 MISP_NAMESPACE = uuid.UUID("6f0c8cb2-0d4e-5a43-9d0c-6b4a7d9f1a11")
@@ -178,3 +183,43 @@ def locate(event: dict[str, Any], prefix: str = "Event") -> dict[str, str]:
         for j, cluster in enumerate(galaxy.get("GalaxyCluster") or ()):
             where[str(cluster.get("uuid"))] = f"{prefix}.Galaxy[{i}].GalaxyCluster[{j}]"
     return where
+
+
+def sharing(event: MISPEvent, tags: Sequence[str], own_org: str,
+            audience: Sequence[str] | None, group: Any = None) -> tuple[TLP, list[str] | None]:
+    """TLP and audience from ``tlp:`` tags, the distribution level and sharing group.
+
+    A ``tlp:`` tag decides the level (``tlp:white`` is CLEAR); without one the
+    distribution does (0 your organisation only: RED to yourself; 1 this community: AMBER;
+    2 connected and 3 all communities: GREEN; 4 sharing group: AMBER to its organisations).
+    An explicit ``audience`` (request parameter) wins, then ``bayanihan:audience`` tags,
+    then the organisations of the sharing ``group`` (the event's ``SharingGroup``, matched
+    by name to organisation codes), then distribution 0's own organisation.
+    """
+    levels = [t.split(":", 1)[1] for t in tags if t.lower().startswith("tlp:")]
+    parsed = []
+    for i, level in enumerate(levels):
+        try:
+            parsed.append(TLP.parse(level))
+        except ValueError as exc:
+            raise InvalidInput(f"Tag: {exc}", [f"Event.Tag[{i}]"]) from None
+    raw = getattr(event, "distribution", None)
+    try:
+        distribution = 1 if raw is None else int(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput("distribution must be 0-5", ["Event.distribution"]) from None
+    tlp = max(parsed, key=lambda t: t.rank) if parsed else DISTRIBUTION_TLP.get(distribution, TLP.AMBER)
+    named = list(audience) if audience else [v for k, v in pairs(tags) if k == "audience"]
+    if not named and distribution == 4:
+        orgs = group.get("SharingGroupOrg", []) if isinstance(group, dict) else []
+        named = [str(o.get("Organisation", {}).get("name", "")) for o in orgs
+                 if isinstance(o, dict) and isinstance(o.get("Organisation"), dict)]
+        named = [n for n in named if n]
+    if not named and distribution == 0:
+        named = [own_org]
+    return tlp, named or None
+
+
+def pairs(tags: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, value) of ``bayanihan:name="value"`` tags."""
+    return [(m.group(1), m.group(2)) for t in tags if (m := _TAG.match(t))]

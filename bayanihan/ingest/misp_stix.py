@@ -26,6 +26,7 @@ Objects that fail validation are left out with what refers to them, and named
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import uuid
 import warnings
@@ -64,6 +65,7 @@ class Owned:
     typed: TypedObservable
     stamp: int | None = None  # seconds
     comment: str | None = None
+    value: str | None = None  # as MISP wrote it, when the hub's canonical form differs
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,8 @@ def _observed(owned: Owned, author: str, sco_id: str, labels: Sequence[str],
         "object_refs": [sco_id], "labels": list(labels)}
     if owned.comment:
         obj["x_misp_comment"] = owned.comment  # misp-stix's name for it
+    if owned.value is not None:
+        obj["x_misp_value"] = owned.value
     return obj
 
 
@@ -195,6 +199,24 @@ def _galaxy_links(incident: str, galaxy_ids: Iterable[str], author: str,
              "created_by_ref": author, "created": stamp, "modified": stamp,
              "relationship_type": GALAXY_LINKS[g.split("--")[0]], "source_ref": incident,
              "target_ref": g} for g in galaxy_ids if g.split("--")[0] in GALAXY_LINKS]
+
+
+#: Abbreviated registry hives; STIX 2.1 wants the full name (``HKEY_LOCAL_MACHINE\\…``).
+HIVES = {"HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKCR": "HKEY_CLASSES_ROOT",
+         "HKU": "HKEY_USERS", "HKCC": "HKEY_CURRENT_CONFIG"}
+_HIVE_KEY = re.compile(r"^(HKLM|HKCU|HKCR|HKU|HKCC)(?=\\|$)", re.I)
+_HIVE_PATTERN = re.compile(r"(windows-registry-key:key\s*=\s*')(HKLM|HKCU|HKCR|HKU|HKCC)(?=\\|')",
+                           re.I)
+
+
+def _full_hive(obj: dict[str, Any]) -> dict[str, Any]:
+    """Registry keys with the hive written out, as STIX 2.1 requires (MISP abbreviates)."""
+    if obj["type"] == "windows-registry-key" and isinstance(obj.get("key"), str):
+        return {**obj, "key": _HIVE_KEY.sub(lambda m: HIVES[m.group(1).upper()], obj["key"])}
+    if obj["type"] == "indicator" and "windows-registry-key" in str(obj.get("pattern", "")):
+        return {**obj, "pattern": _HIVE_PATTERN.sub(
+            lambda m: m.group(1) + HIVES[m.group(2).upper()], obj["pattern"])}
+    return obj
 
 
 def _misp_notes(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -263,11 +285,12 @@ def assemble(event: dict[str, Any], converted: list[dict[str, Any]], built: Buil
         elif own in mine:
             o = mine[own]
             ids[obj["id"]] = (stix_object(o.typed.observable)["id"] if is_sco(kind) else
-                              f"indicator--{own}" if o.to_ids else f"observed-data--{own}")
+                              f"indicator--{own}" if o.to_ids and kind != "observed-data"
+                              else f"observed-data--{own}")
         elif kind == "attack-pattern" and own in techniques:
             ids[obj["id"]] = techniques[own]
         else:
-            carried.append(_annotated(obj, own, notes))
+            carried.append(_full_hive(_annotated(obj, own, notes)))
     incident = _stable("incident", event_uuid)
     stamp = built.objects[0]["created"]
     clusters = _cluster_uuids(event)
