@@ -4,7 +4,8 @@ The tool gets new user, mount, PID, IPC, UTS, cgroup and network namespaces, a n
 a root filesystem that is an empty tmpfs with read-only views of ``/usr`` (and the ``/lib*``,
 ``/bin`` links into it), of a few harmless files of ``/etc``, of the interpreter it names
 (for a venv: the venv and its base Python's prefix) and of its own files; a private ``/tmp``,
-``/dev`` and ``/proc`` (its own PID namespace only) and one writable work directory. Nothing
+``/dev`` and ``/proc`` (its own PID namespace only) and one writable work directory (both
+size-capped tmpfs). Nothing
 of the hub's data folder, database, key files or environment is mounted or passed.
 """
 
@@ -48,27 +49,42 @@ def usable() -> tuple[bool, str]:
 
 
 @functools.cache
+def _help() -> bytes:
+    path = executable()
+    if path is None:
+        return b""
+    try:
+        done = subprocess.run([path, "--help"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return b""
+    return done.stdout + done.stderr
+
+
 def disables_userns() -> bool:
     """Whether this bubblewrap can forbid nested user namespaces (``--disable-userns``, 0.8+):
     without it a tool could still ``clone(CLONE_NEWUSER)``, which the seccomp filter (no
     argument filtering) does not stop."""
-    path = executable()
-    if path is None:
-        return False
-    try:
-        done = subprocess.run([path, "--help"], capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return b"--disable-userns" in done.stdout + done.stderr
+    return b"--disable-userns" in _help()
 
 
-def base_args() -> list[str]:
-    """Namespaces, uid, session and the system part of the filesystem view."""
+def sizes_tmpfs() -> bool:
+    """Whether this bubblewrap can cap a tmpfs (``--size``, 0.8+)."""
+    return b"--size BYTES" in _help()
+
+
+def _tmpfs(where: str, scratch: int | None) -> list[str]:
+    size = ["--size", str(scratch)] if scratch and sizes_tmpfs() else []
+    return [*size, "--tmpfs", where]
+
+
+def base_args(scratch: int | None = None) -> list[str]:
+    """Namespaces, uid, session and the system part of the filesystem view; ``scratch``
+    caps the private ``/tmp`` (it lives in memory)."""
     args = ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-net", "--unshare-cgroup-try", *(
                 ["--disable-userns"] if disables_userns() else []), "--uid", str(SANDBOX_UID),
             "--gid", str(SANDBOX_UID), "--hostname", "sandbox", "--die-with-parent",
-            "--new-session", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+            "--new-session", "--proc", "/proc", "--dev", "/dev", *_tmpfs("/tmp", scratch)]
     for path in _SYSTEM:
         args += ["--ro-bind", path, path]
     for link in _LINKS:
@@ -82,20 +98,22 @@ def base_args() -> list[str]:
 
 
 def options(workdir: Path, readable: Iterable[str], env: dict[str, str],
-            *, info_fd: int | None = None, seccomp_fd: int | None = None,
+            *, scratch: int | None = None, info_fd: int | None = None, seccomp_fd: int | None = None,
             hidden: Iterable[str] = ()) -> list[str]:
     """The bubblewrap options (everything before ``-- COMMAND``) for a tool with ``env`` and
     the given views; any ``hidden`` path that a view would show is masked (an empty folder,
     or ``/dev/null`` for a file). Pass them through ``--args FD`` (:func:`args_fd`) so the
     tool cannot read them (its views, the hub's paths) from ``/proc/1/cmdline``."""
-    args = base_args()
+    args = base_args(scratch)
     views = _outermost(_outside_system(readable))
     for item in views:
         args += ["--ro-bind", item, item]
     for item in sorted({os.path.abspath(h) for h in hidden}):
         if os.path.exists(item) and any(within(item, v) for v in views):
             args += ["--tmpfs", item] if os.path.isdir(item) else ["--ro-bind", "/dev/null", item]
-    args += ["--bind", str(workdir), str(workdir), "--chdir", str(workdir), "--clearenv"]
+    # the work directory: a tmpfs of at most ``scratch`` bytes at the host folder's path (so
+    # a tool cannot fill the host's disk), nothing of it shared with the host
+    args += [*_tmpfs(str(workdir), scratch), "--chdir", str(workdir), "--clearenv"]
     for key, value in env.items():
         args += ["--setenv", key, value]
     if info_fd is not None:

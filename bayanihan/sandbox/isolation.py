@@ -41,6 +41,7 @@ class Limits:
     open_files: int = 64
     processes: int = 64
     file_size: int = 16 << 20
+    scratch_bytes: int = 256 << 20  # private /tmp and work directory, each (bubblewrap)
     case_timeout: float = 5.0
     startup_timeout: float = 60.0  # extra allowance for the first answer after a (re)start
     run_timeout: float = 3600.0
@@ -184,7 +185,7 @@ def status(confined: Confinement, limits: Limits) -> dict[str, Any]:
     """What isolation a run actually gets, mechanism by mechanism, for the report card."""
     wrapped = confined.bubblewrap
     pids_cap = pidlimit.hierarchy() is not None
-    nproc = os.geteuid() != 0 and not wrapped  # a bwrap uid maps to the hub's own uid outside
+    nproc = os.geteuid() != 0  # binds the hub's own uid (a bwrap uid maps to it outside)
     mechanisms = [
         {"name": f"{ns} namespace", "applied": wrapped or (ns == "network" and confined.netns),
          "detail": "bubblewrap" if wrapped else
@@ -203,6 +204,9 @@ def status(confined: Confinement, limits: Limits) -> dict[str, Any]:
         {"name": "no nested user namespaces", "applied": wrapped and bwrap.disables_userns(),
          "detail": "bwrap --disable-userns" if wrapped and bwrap.disables_userns() else
          "bubblewrap older than 0.8 or not used"},
+        {"name": "limit scratch space", "applied": wrapped and bwrap.sizes_tmpfs(),
+         "detail": f"/tmp and work directory: tmpfs of {limits.scratch_bytes >> 20} MiB each"
+         if wrapped and bwrap.sizes_tmpfs() else "work directory on the host's disk, uncapped"},
         {"name": "seccomp filter", "applied": wrapped and seccomp.program() is not None,
          "detail": f"{len(seccomp.DENIED)} system calls refused" if seccomp.program()
          else "libseccomp not found"},
@@ -216,6 +220,7 @@ def status(confined: Confinement, limits: Limits) -> dict[str, Any]:
     mechanisms += [{"name": f"limit {name}", "applied": True, "detail": detail} for name, detail in (
         ("cpu time", f"{limits.cpu_seconds} s"), ("memory", f"{limits.memory_bytes >> 20} MiB"),
         ("open files", str(limits.open_files)), ("file size", f"{limits.file_size >> 20} MiB"),
+
         ("case time", f"{limits.case_timeout:g} s"), ("run time", f"{limits.run_timeout:g} s"))]
     missing = [m["name"] for m in mechanisms if not m["applied"]]
     netns = wrapped or confined.netns

@@ -65,7 +65,8 @@ class ToolProcess:
             filter_fd = seccomp.program_fd()
             own += [info_write] + ([filter_fd] if filter_fd is not None else [])
             arguments = bwrap.args_fd(bwrap.options(
-                self.workdir, confined.readable, child_env, info_fd=info_write,
+                self.workdir, confined.readable, child_env, scratch=limits.scratch_bytes,
+                info_fd=info_write,
                 seccomp_fd=filter_fd, hidden=confined.hidden))
             own.append(arguments)
             command = [str(bwrap.executable()), "--args", str(arguments), "--", *argv]

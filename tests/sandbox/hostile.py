@@ -116,6 +116,19 @@ def nested_namespace(_):
     return True
 
 
+def fill_disk(where):
+    """Write 1 MiB files into ``where`` (its work directory or /tmp) until refused."""
+    written = 0
+    for i in range(400):
+        try:
+            with open(os.path.join(where or ".", f"fill-{i}"), "wb") as fh:
+                fh.write(b"\0" * (1 << 20))
+        except OSError:
+            break
+        written += 1
+    return f"mib:{written}"
+
+
 def hub_pid_visible(pid):
     return pid in os.listdir("/proc")
 
@@ -147,6 +160,7 @@ ATTACKS = {
     "fork_bomb": fork_bomb,
     "unshare": new_namespace,
     "nested_userns": nested_namespace,
+    "fill": fill_disk,
     "proc": hub_pid_visible,
     "fds": descriptors,
     "env": environment,

@@ -87,7 +87,7 @@ def _attacks(t: Target, port: int) -> dict[str, str]:
         "signal-hub": f"signal|{pid}", "signal-parent": "signal_parent|",
         "socket": f"connect|{port}", "dns": "resolve|example.org",
         "setsid-grandchild": f"grandchild|{t.marker}", "unshare": "unshare|",
-        "nested-userns": "nested_userns|",
+        "nested-userns": "nested_userns|", "fill-workdir": "fill|.", "fill-tmp": "fill|/tmp",
         "hub-pid-visible": f"proc|{pid}", "descriptors": "fds|", "environment": f"env|{SECRET}",
         "fork-bomb": "fork_bomb|10000",
     }
@@ -118,7 +118,8 @@ def _hostile_run(t: Target, attacks: dict[str, str]) -> RunResult:
                                            for k, v in attacks.items()))
     options = RunOptions(split="all", mutators=[], hidden=hub_paths(str(t.key.parent),
                                                                     f"sqlite:///{t.db}"),
-                         limits=Limits(case_timeout=20.0, batch_size=1))
+                         limits=Limits(case_timeout=20.0, batch_size=1,
+                                       scratch_bytes=32 << 20))
     return run(parse_tool(f"cmd:{PYTHON3} {t.tool}"), suite, options=options)
 
 
@@ -144,7 +145,8 @@ def test_every_escape_of_a_hostile_tool_fails_and_is_on_the_card(target: Target)
     labels = {v.case_id: v.label for v in result.verdicts}
     assert all(v.outcome == "ok" for v in result.verdicts), result.verdicts
     # a write to a path under /tmp lands in the tool's private /tmp: judged from outside
-    simple = set(attacks) - {"setsid-grandchild", "descriptors", "fork-bomb", "write-outside"}
+    simple = set(attacks) - {"setsid-grandchild", "descriptors", "fork-bomb", "write-outside",
+                             "fill-workdir", "fill-tmp"}
     assert {k: labels[k] for k in simple} == dict.fromkeys(simple, "blocked")
 
     # nothing happened outside, seen from the host
@@ -157,6 +159,8 @@ def test_every_escape_of_a_hostile_tool_fails_and_is_on_the_card(target: Target)
     assert _processes_with(t.marker) == []  # the setsid grandchild did not outlive the run
     fds = (labels["descriptors"] or "").removeprefix("fds:").split(";")
     assert all(f.startswith(("pipe:", "/dev/", "/proc/")) for f in fds), fds
+    for fill in ("fill-workdir", "fill-tmp"):  # capped at the scratch size (32 MiB here)
+        assert int(labels[fill].removeprefix("mib:")) <= 32, labels[fill]
     if "fork-bomb" in attacks:
         assert 0 < int(labels["fork-bomb"].removeprefix("forks:")) < 64
 
