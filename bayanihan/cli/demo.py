@@ -11,8 +11,9 @@ import typer
 import uvicorn
 
 from bayanihan.cli.common import err, out, port_in_use, run
+from bayanihan.cli.demo_setup import check_folder, prepare
 from bayanihan.config import Settings
-from bayanihan.demo.run import DemoError, DemoOptions, check_folder, prepare, replay
+from bayanihan.demo.run import DemoError, DemoOptions, replay
 from bayanihan.hub import Hub
 
 
@@ -43,7 +44,7 @@ def demo(
     run(lambda: check_folder(folder))
     options = DemoOptions(folder=folder, port=port, pause=0.0 if fast else 8.0 / speed,
                           serve_after=not exit_when_done, sandbox=sandbox)
-    prepared = run(lambda: prepare(options))
+    prepared = run(lambda: prepare(folder))
     base = f"http://127.0.0.1:{port}"
     err.print(f"demo hub in {folder}/ (SQLite); keys in {folder}/demo-keys.json")
     err.print(f"dashboard: {base}/  — sign in as:")
@@ -66,7 +67,7 @@ def demo(
 
     def story() -> None:
         try:
-            replay(base, prepared, options,
+            replay(base, prepared.keys, prepared.database_url, options,
                    lambda line: out.print(line, highlight=False, soft_wrap=True), stop)
         except DemoError as exc:
             failed.append(str(exc))

@@ -1,5 +1,5 @@
-"""``bayanihan demo``: a fresh SQLite hub in a folder, the region's CERTs and a few downstream
-organisations, demo users, the server, and the scenario replayed against it over the API.
+"""The demo's replay: the scenario played against a running hub over its API, step by step,
+then what the hub made of it. The hub itself is set up by ``bayanihan.cli.demo_setup``.
 
 Everything happens on loopback with generated material; nothing is fetched. The folder keeps
 the database, the admin key, ``demo-keys.json`` (one analyst key per organisation, readable
@@ -11,31 +11,20 @@ restarted with ``bayanihan serve --database FOLDER/hub.db`` — after the demo e
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import orjson
 
-from bayanihan.config import Settings
 from bayanihan.demo.scenario import Context, DemoError, Step, steps
-from bayanihan.errors import InvalidInput
-from bayanihan.hub import Hub
-from bayanihan.model.members import MEMBER_STATES, OrgKind
-from bayanihan.store import audit, keys, users
-from bayanihan.store import organisations as orgs
+from bayanihan.model.members import MEMBER_STATES
 
-#: downstream organisations: (code, name, the member it sits under)
-DOWNSTREAM = (("TH-1212", "Thailand 1212 scam-report line", "TH"),
-              ("SG-BANK", "A Singapore bank's SOC", "SG"),
-              ("MY-TELCO", "A Malaysian telco's abuse desk", "MY"))
 SUITE_FILE = Path(__file__).resolve().parents[1] / "sandbox" / "suites" / "tiny-text.jsonl"
 
 
@@ -47,60 +36,6 @@ class DemoOptions:
     pause: float = 8.0  # seconds between steps (0 with --fast)
     serve_after: bool = True  # keep serving once the story is told
     sandbox: bool = True
-
-
-@dataclass
-class Prepared:
-    database_url: str
-    keys: dict[str, str] = field(default_factory=dict)
-    users: list[tuple[str, str, str, str]] = field(default_factory=list)  # name, org, role, pw
-
-
-def check_folder(folder: Path) -> None:
-    """The demo starts from nothing: refuse a folder that already holds a hub."""
-    if (folder / "hub.db").exists():
-        raise InvalidInput(f"{folder} already holds a demo hub; remove it or choose another "
-                           "--folder", ["--folder"])
-
-
-def _owner_only(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-
-
-def prepare(options: DemoOptions) -> Prepared:
-    """Create the hub, its organisations, one analyst key each and the demo users."""
-    options.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    url = f"sqlite:///{(options.folder / 'hub.db').resolve()}"
-    hub = Hub(Settings(database_url=url, data_dir=str(options.folder.resolve())))
-    hub.open()
-    console = audit.Actor.console()
-    done = Prepared(url)
-    try:
-        def setup(conn: Any) -> None:
-            orgs.seed_asean(conn, console)
-            for code, name, parent in DOWNSTREAM:
-                orgs.add(conn, console, code, name, OrgKind.DOWNSTREAM, parent)
-            for code in (*MEMBER_STATES, *(d[0] for d in DOWNSTREAM)):
-                done.keys[code], _ = keys.create(conn, console, code, keys.Role.ANALYST,
-                                                 None, "demo")
-            done.keys["HUB"], _ = keys.create(conn, console, orgs.HUB_CODE, keys.Role.ADMIN,
-                                              None, "demo")
-            for name, org, role in (("th-analyst", "TH", keys.Role.ANALYST),
-                                    ("sg-analyst", "SG", keys.Role.ANALYST),
-                                    ("policy-viewer", "SG", keys.Role.READER)):
-                password = secrets.token_urlsafe(12)
-                users.add(conn, console, name, org, role, password)
-                done.users.append((name, org, role.value, password))
-        hub.db.write_sync(setup)
-    finally:
-        hub.close()
-    _owner_only(options.folder / "demo-keys.json",
-                orjson.dumps(done.keys, option=orjson.OPT_INDENT_2).decode() + "\n")
-    _owner_only(options.folder / "demo-users.txt", "".join(
-        f"{n}\t{o}\t{r}\t{p}\n" for n, o, r, p in done.users))
-    return done
 
 
 def _wait_healthy(base: str, stop: threading.Event, timeout: float = 60) -> bool:
@@ -137,7 +72,7 @@ def sandbox_step(options: DemoOptions, database_url: str) -> str:
             f"{grade or 'card stored'} (run {run.stdout.strip()})")
 
 
-def replay(base: str, prepared: Prepared, options: DemoOptions,
+def replay(base: str, keys: dict[str, str], database_url: str, options: DemoOptions,
            say: Callable[[str], None], stop: threading.Event) -> Context | None:
     """Play every step against the server at ``base``; None if it never came up."""
     if not _wait_healthy(base, stop):
@@ -145,7 +80,7 @@ def replay(base: str, prepared: Prepared, options: DemoOptions,
         return None
     clients = {org: httpx.Client(base_url=base, timeout=120,
                                  headers={"Authorization": f"Bearer {key}"})
-               for org, key in prepared.keys.items()}
+               for org, key in keys.items()}
     ctx = Context(clients)
     story: list[Step] = steps()
     try:
@@ -156,7 +91,7 @@ def replay(base: str, prepared: Prepared, options: DemoOptions,
             if options.pause:
                 stop.wait(options.pause)
         if options.sandbox:
-            say(f"[--/{len(story)}] {sandbox_step(options, prepared.database_url)}")
+            say(f"[--/{len(story)}] {sandbox_step(options, database_url)}")
         (options.folder / "demo-story.json").write_bytes(orjson.dumps(
             {"reports": ctx.reports, "red_report": ctx.red_report,
              "red_audience": ctx.red_audience}, option=orjson.OPT_INDENT_2))
@@ -185,5 +120,4 @@ def summary(ctx: Context) -> list[str]:
     return lines
 
 
-__all__ = ["DemoError", "DemoOptions", "Prepared", "check_folder", "prepare",
-           "replay"]
+__all__ = ["DemoError", "DemoOptions", "replay"]
