@@ -35,7 +35,9 @@ from tests.conftest import need
 
 from .conftest import HERE, Listener
 
-PYTHON3 = "/usr/bin/python3"
+# a system interpreter, as a vendor would name it (not a venv, not a pyenv shell shim)
+PYTHON3 = next((p for p in ("/usr/bin/python3", "/usr/local/bin/python3")
+                if os.access(p, os.X_OK)), getattr(sys, "_base_executable", sys.executable))
 SECRET = "hub-secret-" + uuid.uuid4().hex
 
 
