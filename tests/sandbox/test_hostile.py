@@ -86,6 +86,7 @@ def _attacks(t: Target, port: int) -> dict[str, str]:
         "server-environ": f"environ|{SECRET}@/proc/{pid}/environ",
         "any-environ": f"environ_any|{SECRET}", "write-outside": f"write|{t.outside}",
         "write-hub-data": f"write|{t.key.parent / 'planted.txt'}", "sqlite-update": f"sqlite|{t.db}",
+        "database-file": f"read|{t.db}",
         "signal-hub": f"signal|{pid}", "signal-parent": "signal_parent|",
         "socket": f"connect|{port}", "dns": "resolve|example.org",
         "setsid-grandchild": f"grandchild|{t.marker}", "unshare": "unshare|",
@@ -169,7 +170,8 @@ def test_every_escape_of_a_hostile_tool_fails_and_is_on_the_card(target: Target)
     # the card names every attempt the audit hook saw, and the network attempts
     named = {e["case"]: " ".join(e["attempts"]) for e in card["escape_attempts"]}
     # (writes to /tmp paths land in its private /tmp and are not reported)
-    for case in ("shadow", "admin-key", "other-hub-key", "init-environ", "server-environ"):
+    for case in ("shadow", "admin-key", "other-hub-key", "init-environ", "server-environ",
+                 "database-file"):
         assert case in named and "file:" in named[case], (case, named)
     assert "database:" in named["sqlite-update"] and "signal:" in named["signal-hub"]
     assert card["outcomes_total"]["escape_attempt_cases"] >= 8
