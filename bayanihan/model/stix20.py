@@ -1,6 +1,6 @@
 """STIX 2.0 objects upgraded to STIX 2.1 on ingest, keeping their ids.
 
-The mapping (also in ``docs/taxii.md``, "STIX 2.0 in"), following the differences the
+The mapping (also in ``docs/stix-in.md``, "STIX 2.0 in"), following the differences the
 STIX 2.1 specification lists and what the OASIS ``stix2-elevator`` does for them:
 
 - ``spec_version: "2.1"`` is added to every object that is not an observable (2.0 objects
