@@ -76,6 +76,11 @@ async def fresh(hub: Hub) -> None:
         await hub.db.write(value_index.catch_up)
 
 
+def fresh_tag(conn: Connection, reader: Reader, scope: Scope, name: str) -> str | None:
+    """The export's ETag, or None when the value index must catch up first."""
+    return exports.etag(conn, reader, scope, name) if value_index.is_fresh(conn) else None
+
+
 def open_export(conn: Connection, reader: Reader, name: str, scope: Scope) -> Iterator[str]:
     return exports.render(name, export_context(conn, reader, scope))
 
@@ -106,6 +111,7 @@ def _stream(hub: Hub, make: object, *args: object) -> Iterator[bytes]:
 
 async def _answer(request: Request, who: Caller, name: str, scope: Scope, media: str,
                   make: object, *args: object, filename: str) -> Response:
+    started = time.perf_counter()
     hub = hub_of(request)
     reader: Reader = who.reader
     if not reader.authenticated:
@@ -116,11 +122,14 @@ async def _answer(request: Request, who: Caller, name: str, scope: Scope, media:
                                   f"the public feed allows {_limiter(request).per_minute} "
                                   "requests a minute per address", [],
                                   {"Retry-After": str(wait)})
-    await fresh(hub)
-    tag = await hub.db.read(exports.etag, reader, scope, name + filename)
+    tag = await hub.db.read(fresh_tag, reader, scope, name + filename)  # one hop when fresh
+    if tag is None:
+        await hub.db.write(value_index.catch_up)
+        tag = await hub.db.read(exports.etag, reader, scope, name + filename)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache",
                "Content-Disposition": f'inline; filename="{filename}"'}
     match = request.headers.get("if-none-match")
+    headers["Server-Timing"] = f"export;dur={(time.perf_counter() - started) * 1000:.2f}"
     if match and tag in {m.strip() for m in match.split(",")}:
         return Response(status_code=304, headers=headers)
     return StreamingResponse(_stream(hub, make, reader, *args), media_type=media,
