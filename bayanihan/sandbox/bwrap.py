@@ -11,10 +11,14 @@ of the hub's data folder, database, key files or environment is mounted or passe
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import json
 import os
+import select
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -180,3 +184,24 @@ def program_views(program: str) -> list[str]:
 def _python_prefix(prefix: Path) -> bool:
     """A virtual environment or a Python installation (``lib/python3.*``)."""
     return (prefix / "pyvenv.cfg").is_file() or any((prefix / "lib").glob("python3*"))
+
+
+def child_pid(fd: int, timeout: float) -> int | None:
+    """The tool's pid (host view) from bubblewrap's ``--info-fd`` report; closes ``fd``."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                break
+            data += chunk
+            with contextlib.suppress(ValueError):
+                pid = json.loads(data).get("child-pid")
+                return pid if isinstance(pid, int) else None
+    finally:
+        os.close(fd)
+    return None

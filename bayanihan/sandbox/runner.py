@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import selectors
 import signal
 import subprocess
@@ -96,7 +95,7 @@ class ToolProcess:
         self.hook_active = False
         self.answered = False
         self.started = time.monotonic()
-        inner = _child_pid(info_read, limits.startup_timeout) if info_read >= 0 else \
+        inner = bwrap.child_pid(info_read, limits.startup_timeout) if info_read >= 0 else \
             self.proc.pid
         self._snmp = f"/proc/{inner}/net/snmp" if confined.netns and inner else None
         self.no_route_seen = self.no_routes()
@@ -137,27 +136,6 @@ class ToolProcess:
         self.survivors = len(self.pids.reap())  # whatever it left, even in a new session
         _rmtree(self.workdir)
         return _describe_exit(code)
-
-
-def _child_pid(fd: int, timeout: float) -> int | None:
-    """The tool's pid (host view) from bubblewrap's ``--info-fd`` report; closes ``fd``."""
-    data = b""
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            chunk = os.read(fd, 4096)
-            if not chunk:
-                break
-            data += chunk
-            with contextlib.suppress(orjson.JSONDecodeError):
-                pid = orjson.loads(data).get("child-pid")
-                return pid if isinstance(pid, int) else None
-    finally:
-        os.close(fd)
-    return None
 
 
 def _describe_exit(code: int) -> str:
