@@ -301,7 +301,8 @@ async def prepare_event(hub: Hub, prefix: str, event: dict[str, Any], submitter:
         report, author=submitter.identity_id, country=country, techniques=found,
         extra=[o.typed for o in parts.owned], extract_text=False,
         now=stamp * 1_000_000 if stamp else now_us()))
-    converted = await anyio.to_thread.run_sync(convert, event)
+    converted, unconverted = await anyio.to_thread.run_sync(convert, event, prefix)
+    parts.refused += unconverted
     refused_uuids = {str(o.uuid) for o in _refused_owners(loaded, parts.refused, prefix)}
     objects, more = await anyio.to_thread.run_sync(lambda: assemble(
         event, converted, built, parts.owned, submitter=submitter, level=report.level,
@@ -373,10 +374,13 @@ async def import_events(hub: Hub, raw: bytes, submitter: Submitter,
         try:
             results.append(await store_event(hub, one, submitter))
         except InvalidInput as exc:
-            if single:
+            if single or atomic:
                 raise
             errors.append({"field": one.prefix, "detail": exc.detail, "fields": exc.fields})
             continue
         if link is not None:
             await link(hub, one.result.report_id)
+    if not results:  # nothing stored: the list is refused
+        raise InvalidInput("; ".join(f"{e['field']}: {e['detail']}" for e in errors[:5]),
+                           [f for e in errors for f in e["fields"]])
     return Imported(results, single, errors)

@@ -153,6 +153,8 @@ def prepare(event: dict[str, Any]) -> dict[str, Any]:
         for cluster in (galaxy.get("GalaxyCluster") or ()) if isinstance(galaxy, dict) else ():
             if not isinstance(cluster, dict):
                 continue
+            cluster.setdefault("type", galaxy.get("type"))
+            cluster.setdefault("tag_name", f'misp-galaxy:{galaxy.get("type")}="{cluster.get("value")}"')
             key = str(cluster.get("uuid", "")).lower()
             if not _valid_uuid(key) or key in seen:
                 meta = cluster.get("meta") if isinstance(cluster.get("meta"), dict) else {}

@@ -97,15 +97,30 @@ def _six_find_spec(self: Any, fullname: str, path: Any, target: Any = None) -> A
         else None
 
 
-def convert(event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The STIX 2.1 objects misp-stix makes of a prepared event (``misp_read.prepare``)."""
+def _converted(event: dict[str, Any]) -> list[dict[str, Any]]:
     parser = misp_stix().MISPtoSTIX21Parser()
-    try:
-        parser.parse_misp_event({"Event": event})
-    except Exception as exc:  # the converter raises many kinds on malformed events
-        raise InvalidInput(f"misp-stix cannot convert the event: {str(exc)[:_MAX_ERROR]}",
-                           ["Event"]) from None
+    parser.parse_misp_event({"Event": event})
     return [orjson.loads(o.serialize()) for o in parser.stix_objects]
+
+
+def convert(event: dict[str, Any], prefix: str = "Event",
+            ) -> tuple[list[dict[str, Any]], list[Refusal]]:
+    """The STIX 2.1 objects misp-stix makes of a prepared event (``misp_read.prepare``).
+
+    When the converter fails on the event, it is tried again without its galaxies, then
+    also without its event reports, and what was left out is named.
+    """
+    refused: list[Refusal] = []
+    why = ""
+    for part in ("", "Galaxy", "EventReport"):
+        if part:
+            refused.append(Refusal(f"{prefix}.{part}", f"misp-stix cannot convert it: {why}"))
+            event = {k: v for k, v in event.items() if k != part}
+        try:
+            return _converted(event), refused
+        except Exception as exc:  # the converter raises many kinds on malformed events
+            why = str(exc)[:_MAX_ERROR] or type(exc).__name__
+    raise InvalidInput(f"misp-stix cannot convert the event: {why}", [prefix])
 
 
 def _uuid(stix_id: str) -> str:

@@ -184,3 +184,31 @@ def test_values_reach_the_hubs_misp_feed(report_hub: Callable[..., RunningHub]) 
         values |= {str(a.value) for a in feed.attributes}
     assert {"feed-check.example.org", "https://feed-check.example.org/otp"} <= values
     assert "not-for-ids.example.org" not in values  # not to_ids: no indicator, not exported
+
+
+MALFORMED: list[tuple[Any, int, list[str] | None]] = [
+    ({"Event": {"info": "x", "Attribute": "not a list"}}, 400, None),
+    ({"Event": {"info": "x", "Object": [{"name": "file", "Attribute": [
+        {"type": "md5", "object_relation": "md5", "value": "zz-not-a-hash"}]}]}}, 201,
+     []),  # misp-stix carries what it cannot map as x-misp-object: kept, not refused
+    ({"Event": {"info": "x", "Attribute": [{"type": "no-such-type", "value": "1"}]}}, 400, None),
+    ({"Event": {"info": "x", "Galaxy": [{"name": "g", "type": "tool",
+                                         "GalaxyCluster": [{"value": "v"}]}]}}, 201, []),
+    ({"Event": {"info": "x", "timestamp": "yesterday", "date": "not a date",
+                "Attribute": [{"type": "domain", "value": "ok.example.com"}]}}, 400, None),
+    ({"Event": {"info": "x", "timestamp": "yesterday",
+                "Attribute": [{"type": "domain", "value": "ok.example.com"}]}}, 201, []),
+    ({"response": {"Event": {"info": "one, not a list"}}}, 201, None),
+    ({"Event": {"info": "", "Attribute": []}}, 201, []),
+    ([{"Event": {"info": "good"}}, {"Event": {"no-info": 1}}], 400, None),
+]
+
+
+def test_malformed_events_are_4xx_or_named(report_hub: Callable[..., RunningHub]) -> None:
+    rh = report_hub()
+    th = rh.client("TH")
+    for doc, status, refused in MALFORMED:
+        r = th.post("/api/v1/import/misp", json=doc)
+        assert r.status_code == status, (doc, r.text)
+        if status == 201 and refused is not None:
+            assert [f["field"] for f in r.json()["refused"]] == refused, (doc, r.json())
