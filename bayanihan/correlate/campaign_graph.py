@@ -90,15 +90,19 @@ def pair_states(conn: Connection, nodes: Iterable[str], rules: LinkRules, *,
 
 
 def components(conn: Connection, seeds: Iterable[str], rules: LinkRules,
-               ) -> tuple[list[set[str]], set[str]]:
+               ) -> tuple[list[set[str]], set[str], dict[tuple[str, str], PairState]]:
     """Connected components (by linked pairs) reachable from ``seeds`` and from every report
-    of the campaigns they reach; returns the components and every report visited."""
+    of the campaigns they reach; returns the components, every report visited and the states
+    of every pair touching one (so publishing need not read them again)."""
     adjacency: dict[str, set[str]] = defaultdict(set)
     known: set[str] = set()
+    states: dict[tuple[str, str], PairState] = {}
     todo = set(seeds)
     while todo:
         known |= todo
-        for (a, b), st in pair_states(conn, todo, rules).items():
+        found = pair_states(conn, todo, rules)
+        states.update(found)
+        for (a, b), st in found.items():
             if st.state == "linked":
                 adjacency[a].add(b)
                 adjacency[b].add(a)
@@ -122,7 +126,7 @@ def components(conn: Connection, seeds: Iterable[str], rules: LinkRules,
             stack += adjacency[node] - comp
         seen |= comp
         out.append(comp)
-    return out, known
+    return out, known, states
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from bayanihan.correlate import alerts
 from bayanihan.correlate.campaign_graph import (
+    PairState,
     components,
     marking_for,
     member_rows,
@@ -161,7 +162,7 @@ def recluster(conn: Connection, seeds: Sequence[str], rules: LinkRules,
     A campaign keeps its id in the component holding most of its reports; on a tie, in the
     one holding a report of ``keep`` (what a split leaves), else the earliest report.
     """
-    comps, known = components(conn, seeds, rules)
+    comps, known, states = components(conn, seeds, rules)
     old: dict[str, str | None] = {}
     first: dict[str, int] = {}
     for start in range(0, len(known), 400):
@@ -205,7 +206,7 @@ def recluster(conn: Connection, seeds: Sequence[str], rules: LinkRules,
         conn.execute(update(campaigns).where(campaigns.c.id == cid).values(
             state="merged" if merged else "dissolved", merged_into=merged, updated_us=at))
     for cid, (added, removed) in out.changed.items():
-        publish(conn, cid, removed, rules=rules, announce=bool(added))
+        publish(conn, cid, removed, rules=rules, announce=bool(added), known=states)
     return out
 
 
@@ -269,7 +270,8 @@ def relationship_id(campaign_id: str, report_id: str) -> str:
 
 
 def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),  # type: ignore[assignment]
-            *, rules: LinkRules, announce: bool = False) -> None:
+            *, rules: LinkRules, announce: bool = False,
+            known: dict[tuple[str, str], PairState] | None = None) -> None:
     """Store the campaign and its relationships as they now are; with ``announce``,
     announce the campaign's new shape on the stream.
 
@@ -281,7 +283,11 @@ def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),
     row = conn.execute(select(campaigns).where(campaigns.c.id == campaign_id)).one()
     everyone = readers(conn)
     members = member_rows(conn, campaign_ids=[campaign_id]) if row.state == "active" else []
-    states = pair_states(conn, [m.report_id for m in members], rules, within=True)
+    ids = {m.report_id for m in members}
+    if known is not None and ids:  # read by ``components`` in this transaction already
+        states = {k: v for k, v in known.items() if k[0] in ids and k[1] in ids}
+    else:
+        states = pair_states(conn, ids, rules, within=True)
     views, public_view = viewers(members, everyone, states)
     operator = operator_reader(conn)
     public = len(public_view) >= 2
