@@ -142,6 +142,7 @@ def _round(db_url: str, cwd: Path, tokens: dict[str, str], writes: Writes, round
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # three kill rounds and a restart on a busy 2-core machine
 def test_sigkill_during_writes_loses_nothing_acknowledged(database_url: str, tmp_path: Path) -> None:
     settings = Settings(database_url=database_url, data_dir=str(tmp_path))
     hub = Hub(settings)

@@ -19,6 +19,7 @@ SEED = 13
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # schemathesis' coverage phase on a busy 2-core machine
 @pytest.mark.parametrize("role", ["analyst", "admin"])
 def test_no_fuzzed_request_gets_a_server_error(
         make_hub: Callable[..., RunningHub], role: str, tmp_path: Path) -> None:
