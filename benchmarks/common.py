@@ -51,7 +51,7 @@ def hub_process(database_url: str, workdir: Path, port: int | None = None,
         [sys.executable, "-m", "bayanihan.cli", "serve", "--port", str(port), "--database",
          database_url], cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a busy machine starts it slowly
     try:
         while True:
             try:
@@ -60,6 +60,7 @@ def hub_process(database_url: str, workdir: Path, port: int | None = None,
             except httpx.HTTPError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()  # else reading its stderr waits for a live hub forever
                 raise RuntimeError("hub did not start: " + (proc.stderr.read().decode()
                                                             if proc.stderr else ""))
             time.sleep(0.1)
