@@ -4,11 +4,12 @@ the charts are SVG drawn here (no charting library, nothing fetched by the brows
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import BigInteger, Connection, and_, cast, func, select
+from sqlalchemy import Connection, func, select
 
 from bayanihan.ingest.reports import VECTORS
 from bayanihan.model.members import MEMBER_STATES
@@ -35,54 +36,98 @@ class Tile:
         return sum(self.counts.values())
 
 
-def _base(reader: Reader, since_us: int) -> Any:
-    return and_(stix_objects.c.is_latest.is_(True), visible(reader),
-                report_index.c.last_seen_us >= since_us)
+@dataclass(frozen=True)
+class Seen:
+    """One visible report in the window: its vector, first-seen day, countries, languages."""
+
+    vector: str
+    day: int
+    countries: tuple[str, ...]
+    languages: tuple[str, ...]
 
 
-def tiles(conn: Connection, reader: Reader, days: int) -> list[Tile]:
-    """The eleven member states with counts by vector of the reports targeting them."""
+def window(conn: Connection, reader: Reader, days: int) -> list[Seen]:
+    """The reports the reader may see whose last sighting falls in the last ``days`` days.
+
+    Two statements: the reports (``report_index`` by vector and last seen, the access
+    policy applied once per report), then their country and language facets by primary key.
+    """
     since = now_us() - days * DAY_US
-    rows = conn.execute(
-        select(report_facets.c.value, report_index.c.vector, func.count())
-        .select_from(report_facets.join(report_index,
-                                        report_index.c.object_pk == report_facets.c.object_pk)
-                     .join(stix_objects, stix_objects.c.pk == report_index.c.object_pk))
-        .where(report_facets.c.facet == "country",
-               report_facets.c.value.in_(list(MEMBER_STATES)), _base(reader, since))
-        .group_by(report_facets.c.value, report_index.c.vector))
+    reports = conn.execute(
+        select(report_index.c.object_pk, report_index.c.vector, report_index.c.first_seen_us)
+        .join(stix_objects, stix_objects.c.pk == report_index.c.object_pk)
+        .where(report_index.c.vector.in_(VECTORS), report_index.c.last_seen_us >= since,
+               # coalesce(): SQLite would otherwise walk every latest object by the
+               # (is_latest, date_added) index instead of the window's reports
+               func.coalesce(stix_objects.c.is_latest, False).is_(True),
+               visible(reader))).all()
+    facets: dict[int, dict[str, list[str]]] = {}
+    pks = [r.object_pk for r in reports]
+    for i in range(0, len(pks), 5000):
+        for pk, facet, value in conn.execute(
+                select(report_facets.c.object_pk, report_facets.c.facet, report_facets.c.value)
+                .where(report_facets.c.object_pk.in_(pks[i:i + 5000]),
+                       report_facets.c.facet.in_(("country", "language")))):
+            facets.setdefault(pk, {}).setdefault(facet, []).append(value)
+    return [Seen(r.vector, r.first_seen_us // DAY_US,
+                 tuple(facets.get(r.object_pk, {}).get("country", ())),
+                 tuple(facets.get(r.object_pk, {}).get("language", ())))
+            for r in reports]
+
+
+def tiles(seen: list[Seen]) -> list[Tile]:
+    """The eleven member states with counts by vector of the reports targeting them."""
     counts: dict[str, dict[str, int]] = {code: {} for code in MEMBER_STATES}
-    for code, vector, n in rows:
-        counts[code][vector] = n
+    for s in seen:
+        for code in s.countries:
+            if code in counts:
+                counts[code][s.vector] = counts[code].get(s.vector, 0) + 1
     return [Tile(code, MEMBER_STATES[code][0], counts[code]) for code in MEMBER_STATES]
 
 
-def trend(conn: Connection, reader: Reader, days: int, by: str,
-          ) -> tuple[list[int], dict[str, list[int]]]:
-    """(day numbers, series name -> count per day) by ``vector`` or ``language``."""
-    since = now_us() - days * DAY_US
-    day = cast(report_index.c.first_seen_us / DAY_US, BigInteger)
-    if by == "vector":
-        key: Any = report_index.c.vector
-        source: Any = report_index.join(stix_objects,
-                                        stix_objects.c.pk == report_index.c.object_pk)
-        extra: Any = report_index.c.first_seen_us >= since
-    else:
-        key = report_facets.c.value
-        source = report_facets.join(report_index,
-                                    report_index.c.object_pk == report_facets.c.object_pk) \
-            .join(stix_objects, stix_objects.c.pk == report_index.c.object_pk)
-        extra = and_(report_facets.c.facet == "language", report_index.c.first_seen_us >= since)
-    rows = conn.execute(select(key, day, func.count()).select_from(source)
-                        .where(_base(reader, since), extra).group_by(key, day))
-    first = since // DAY_US + 1
-    span = list(range(first, now_us() // DAY_US + 1))
+def trend(seen: list[Seen], days: int, by: str) -> tuple[list[int], dict[str, list[int]]]:
+    """(day numbers, series name -> count per day) by ``vector`` or ``language``, for the
+    reports first seen in the window; the six largest series."""
+    last = now_us() // DAY_US
+    first = last - days + 1
+    span = list(range(first, last + 1))
     series: dict[str, list[int]] = {}
-    for name, d, n in rows:
-        if first <= d <= span[-1]:
-            series.setdefault(name, [0] * len(span))[d - first] += n
-    top = sorted(series, key=lambda s: -sum(series[s]))[:6]
+    for s in seen:
+        if first <= s.day <= last:
+            for name in (s.vector,) if by == "vector" else s.languages:
+                series.setdefault(name, [0] * len(span))[s.day - first] += 1
+    top = sorted(series, key=lambda k: -sum(series[k]))[:6]
     return span, {name: series[name] for name in top}
+
+
+#: the overview's figures are kept this long per (organisation, window): the tiles and the
+#: trends are a picture of weeks, the live feed and the alerts beside them are never cached
+CACHE_SECONDS = 60.0
+_cache: dict[tuple[Any, ...], tuple[float, Summary]] = {}
+
+
+@dataclass(frozen=True)
+class Summary:
+    tiles: list[Tile]
+    span: list[int]
+    by_vector: dict[str, list[int]]
+    by_language: dict[str, list[int]]
+
+
+def summary(conn: Connection, reader: Reader, days: int) -> Summary:
+    """Tiles and both trends for the reader, computed at most once a minute per process."""
+    key = (reader.org, reader.kind, reader.parent, reader.parent_kind, reader.role, days)
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    seen = window(conn, reader, days)
+    span, by_vector = trend(seen, days, "vector")
+    made = Summary(tiles(seen), span, by_vector, trend(seen, days, "language")[1])
+    if len(_cache) > 1000:
+        _cache.clear()
+    _cache[key] = (now + CACHE_SECONDS, made)
+    return made
 
 
 _PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#7f7f7f"]

@@ -73,14 +73,13 @@ async def overview(request: Request, user: Annotated[WebUser, Depends(web_user)]
     def read(conn: Connection) -> dict[str, Any]:
         rows = list_reports(conn, visible(reader), ReportFilter(limit=15))
         alerts = alerts_for(conn, reader, _tenth_newest_alert(conn, reader.org), 10)[::-1]
-        span, by_vector = figures.trend(conn, reader, window, "vector")
-        _, by_language = figures.trend(conn, reader, window, "language")
-        return {"reports": rows, "alerts": alerts, "tiles": figures.tiles(conn, reader, window),
+        made = figures.summary(conn, reader, window)
+        return {"reports": rows, "alerts": alerts, "tiles": made.tiles,
                 "acknowledged": acknowledged_of(conn, reader.org),
                 "vector_chart": figures.line_chart(f"Reports by vector, last {window} days",
-                                                   span, by_vector),
+                                                   made.span, made.by_vector),
                 "language_chart": figures.line_chart(f"Reports by language, last {window} days",
-                                                     span, by_language)}
+                                                     made.span, made.by_language)}
 
     data = await hub.db.read(read)
     return page(request, "overview.html", days=window, windows=figures.WINDOWS,

@@ -73,7 +73,7 @@ async def _second_factor_page(request: Request, error: str | None = None,
                               status: int = 200) -> Response:
     pending = request.state.pending
     if pending is None:
-        return RedirectResponse("/signin", 303)
+        return RedirectResponse("/" if request.state.web_user else "/signin", 303)
     enrol = None
     if not pending.totp_enrolled:
         uri = await request.app.state.hub.db.read(users.totp_uri, pending.username)
@@ -95,7 +95,7 @@ async def second_factor(request: Request, code: Annotated[str, Form(max_length=2
                         csrf: Annotated[str, Form(max_length=100)] = "") -> Response:
     pending = request.state.pending
     if pending is None:
-        return RedirectResponse("/signin", 303)
+        return RedirectResponse("/" if request.state.web_user else "/signin", 303)
     check_csrf(request, csrf)
     token = request.cookies[COOKIE]
 
