@@ -1,5 +1,6 @@
-"""SIGKILL a real ``bayanihan serve`` while four kinds of writer hit it at once: object
-bundles on ``/api/v1/objects``, TAXII envelopes, webhook registrations and sightings.
+"""SIGKILL a real ``bayanihan serve`` (two processes on one database on PostgreSQL) while
+four kinds of writer hit it at once: object bundles on ``/api/v1/objects``, TAXII
+envelopes, webhook registrations and sightings.
 After a restart every acknowledged write is present exactly once, with its event in the log,
 no bundle is half-stored, the audit chain verifies, and (SQLite) ``PRAGMA integrity_check``
 passes. Reports and messages have their own crash tests (tests/reports, tests/messages)."""
@@ -108,16 +109,21 @@ def _children(pid: int) -> list[int]:
 
 def _round(db_url: str, cwd: Path, tokens: dict[str, str], writes: Writes, round_: int,
            seconds: float, target: dict[str, Any]) -> None:
-    """Start a hub process, write from every writer at once, SIGKILL it mid-load."""
-    [(proc, base)] = start(db_url, cwd, env={"BAYANIHAN_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8"})
+    """Start the hub (two processes on one PostgreSQL database, one on SQLite), write from
+    every writer at once, spread over the processes, and SIGKILL every process mid-load."""
+    count = 1 if db_url.startswith("sqlite") else 2
+    started = start(db_url, cwd, count=count,
+                    env={"BAYANIHAN_WEBHOOK_ALLOW_NETWORKS": "127.0.0.0/8"})
+    bases = [base for _, base in started]
     if round_ == 0:  # the indicator every sighting is of
-        r = httpx.post(base + "/api/v1/objects", json=bundle(target), timeout=60,
+        r = httpx.post(bases[0] + "/api/v1/objects", json=bundle(target), timeout=60,
                        headers={"Authorization": f"Bearer {tokens['objects']}"})
         assert r.status_code == 200, r.text
     stop_at = threading.Event()
     threads = [threading.Thread(target=_post_until_stopped, args=(
-        base, tokens[kind], kind, writes, stop_at, round_ * 100_000, target["id"]))
-        for kind, _ in WRITERS]
+        bases[i % count], tokens[kind], kind, writes, stop_at, round_ * 100_000, target["id"]))
+        for i, (kind, _) in enumerate(WRITERS)]
+    children: list[int] = []
     try:
         for t in threads:
             t.start()
@@ -127,16 +133,19 @@ def _round(db_url: str, cwd: Path, tokens: dict[str, str], writes: Writes, round
         while (any(len(writes.acked[k]) == before[k] for k in before)
                and time.monotonic() < deadline):
             time.sleep(0.1)  # a slow machine: something of every kind acknowledged first
-        children = _children(proc.pid)
-        proc.kill()  # SIGKILL: no shutdown of any kind
-        proc.wait(30)
+        for proc, _ in started:
+            children += _children(proc.pid)
+            proc.kill()  # SIGKILL: no shutdown of any kind
+        for proc, _ in started:
+            proc.wait(30)
     finally:
         stop_at.set()
         for t in threads:
             t.join(90)
-        if proc.poll() is None:
-            stop(proc)
-    for pid in children:  # the killed server's own workers: ours to end
+        for proc, _ in started:
+            if proc.poll() is None:
+                stop(proc)
+    for pid in children:  # the killed servers' own workers: ours to end
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
 
