@@ -128,7 +128,7 @@ def ingest(
     file.open("rb").close()  # before the hub is opened: a wrong path creates nothing
     with opened(database) as hub:
         if fmt != "stix":
-            from bayanihan.ingest.files import ingest_file
+            from bayanihan.cli.ingest_files import ingest_file
 
             _, lines = run(lambda: ingest_file(hub, file, fmt, org, names))
             repaired = [line for line in lines if line.startswith("repaired:")]

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from bayanihan.cli.ingest_files import load_atlas
 from bayanihan.hub import Hub
 from bayanihan.ingest.bundles import Submitter
-from bayanihan.ingest.files import load_atlas
 from bayanihan.model.atlas import external_ids
 from bayanihan.model.tlp import TLP
 from bayanihan.store import organisations as orgs

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bayanihan.cli.ingest_files import ingest_file
 from bayanihan.hub import Hub
-from bayanihan.ingest.files import ingest_file
 from bayanihan.ingest.report_submit import find_techniques
 from bayanihan.model.atlas import is_technique_id, repair, techniques_by_id
 from bayanihan.model.members import OrgKind

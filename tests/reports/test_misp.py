@@ -13,8 +13,8 @@ import pytest
 import tlsh
 from pymisp import MISPEvent, MISPObject
 
+from bayanihan.cli.ingest_files import ingest_file
 from bayanihan.errors import InvalidInput
-from bayanihan.ingest.files import ingest_file
 from bayanihan.ingest.misp import ATTRIBUTE_KINDS
 from bayanihan.model.tlp import TLP
 from tests.conftest import RunningHub

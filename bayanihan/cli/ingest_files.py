@@ -1,6 +1,7 @@
-"""``bayanihan ingest --format misp FILE`` and ``--format atlas FILE``: what the command runs.
+"""``bayanihan ingest --format misp FILE`` and ``--format atlas FILE``: what the command runs
+(it needs the Hub, so it lives with the command line, above ingest and share).
 
-The lead's ``ingest`` command calls :func:`ingest_file` when ``--format`` is ``misp`` or
+The ``ingest`` command calls :func:`ingest_file` when ``--format`` is ``misp`` or
 ``atlas`` (``stix``, the default, stays ``hub.ingest_bundle``).
 
 A MISP file (an event, a list, a REST search response) is stored event by event, and each
