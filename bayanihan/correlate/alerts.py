@@ -139,8 +139,12 @@ def _ref(into: dict[str, Any], key: str, report_id: str, named: set[str]) -> dic
 
 
 def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules,
-                 trigger: str | None = None) -> list[str]:
-    """Alert every member state not yet hit that may see the spread; returns the alert ids."""
+                 trigger: str | None = None,
+                 known: dict[tuple[str, str], PairState] | None = None) -> list[str]:
+    """Alert every member state not yet hit that may see the spread; returns the alert ids.
+
+    ``known``: pair states read already in this transaction (every pair touching the
+    campaigns' reports), so they are not read again."""
     issued: list[str] = []
     if not campaign_ids:
         return issued
@@ -150,11 +154,17 @@ def issue_alerts(conn: Connection, campaign_ids: Sequence[str], rules: LinkRules
     for row in conn.execute(select(campaigns.c.id, campaigns.c.name).where(
             campaigns.c.id.in_(sorted(campaign_ids)), campaigns.c.state == "active")).all():
         members = member_rows(conn, campaign_ids=[row.id])
-        states = pair_states(conn, [m.report_id for m in members], rules, within=True)
+        ids = {m.report_id for m in members}
+        states = ({k: v for k, v in known.items() if k[0] in ids and k[1] in ids}
+                  if known is not None else pair_states(conn, ids, rules, within=True))
         named = {m.report_id for m in view_of(operator, members)}
-        for reader in everyone:
+        views: dict[frozenset[str], list[Member]] = {}  # readers who may see the same
+        for reader in everyone:                         # reports share one view
             org = str(reader.org)
-            view = reader_view(reader, members, states)
+            seen = frozenset(m.report_id for m in view_of(reader, members))
+            if seen not in views:
+                views[seen] = reader_view(reader, members, states)
+            view = views[seen]
             spread = _spread(view)
             if len(view) < 2 or len(spread) < 2 or org in spread:
                 continue

@@ -84,6 +84,8 @@ class Reclustered:
 
     changed: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
     campaign_of: dict[str, str | None] = field(default_factory=dict)
+    #: states of every pair touching the reports visited (reused by publish and alerts)
+    states: dict[tuple[str, str], PairState] = field(default_factory=dict)
 
 
 def hub_identity(conn: Connection) -> str:
@@ -136,7 +138,8 @@ def correlate_report(conn: Connection, report_id: str, media: Sequence[MediaPrin
     with stages.stage("campaign"):
         done = recluster(conn, [report_id], rules)
     with stages.stage("alert"):
-        issued = alerts.issue_alerts(conn, list(done.changed), rules, trigger=report_id)
+        issued = alerts.issue_alerts(conn, list(done.changed), rules, trigger=report_id,
+                                     known=done.states)
     campaign_id = conn.execute(select(linked_report.c.campaign_id).where(
         linked_report.c.report_id == report_id)).scalar()
     audit.record(conn, audit.Actor.console(), "campaign.correlate",
@@ -184,7 +187,7 @@ def recluster(conn: Connection, seeds: Sequence[str], rules: LinkRules,
         cid = ranked[0] if ranked else _new_campaign(conn)
         taken.add(cid)
         assign.update({r: cid for r in comp})
-    out = Reclustered(campaign_of=assign)
+    out = Reclustered(campaign_of=assign, states=states)
     for report, cid in assign.items():
         before = old.get(report)
         if before == cid:
