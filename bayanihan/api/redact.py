@@ -17,8 +17,10 @@ from typing import Any
 
 MASK = "[redacted]"
 _HEADER = re.compile(
-    r"(?i)(\b(?:proxy-)?authorization|\bset-cookie|\bcookie|\bx-api-key)(['\"]?\s*[:=,]\s*['\"]?)"
+    r"(?i)(\b(?:proxy-)?authorization|\bx-api-key)(['\"]?\s*[:=,]\s*['\"]?)"
     r"(?:(?:bearer|basic|token)\s+)?[^\s'\",;)\]}]+(?:[ \t]+[^\s'\",;)\]}]+)?")
+#: a cookie header's whole value (every cookie in it), to the end of the line or quote
+_COOKIE = re.compile(r"(?i)(\b(?:set-)?cookie)(['\"]?\s*[:=,]\s*['\"]?)[^'\"\r\n]+")
 _KEY = re.compile(r"\b(bh_[0-9a-f]{12})_[A-Za-z0-9_\-]{8,}")
 _SECRET = re.compile(r"\bwhsec_[A-Za-z0-9+/=]{8,}")
 _HINTS = ("uthorization", "ookie", "-api-key", "bh_", "whsec_", "UTHORIZATION", "OOKIE")
@@ -29,6 +31,7 @@ def redact(text: str) -> str:
     if not any(h in text for h in _HINTS):
         return text
     text = _HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _COOKIE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     text = _KEY.sub(lambda m: f"{m.group(1)}_{MASK}", text)
     return _SECRET.sub(f"whsec_{MASK}", text)
 

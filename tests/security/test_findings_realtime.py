@@ -264,3 +264,17 @@ def test_a_websocket_disconnect_logs_no_error(live_hub: LiveHub) -> None:
     errors = [line for line in capture.lines if "Traceback" in line or "ERROR" in line
               or "Exception" in line]
     assert errors == []
+
+
+@pytest.mark.parametrize("line", [
+    "< authorization: Bearer {key}", "Authorization=Basic dXNlcjp7a2V5fQ==",
+    "Headers([('authorization', 'Bearer {key}'), ('host', 'hub')])",
+    "cookie: bayanihan_session={key}; csrf=abc", "Set-Cookie: s={key}; HttpOnly",
+    "the key {key} was used", "x-api-key: {key}"])
+def test_credential_shapes_are_redacted(line: str) -> None:
+    from bayanihan.api.redact import redact
+
+    key = "bh_0123456789ab_" + "Zk3" * 14
+    text = redact(line.format(key=key))
+    assert key.split("_", 2)[2] not in text and "dXNlcjp7a2V5fQ" not in text, text
+    assert "[redacted]" in text
