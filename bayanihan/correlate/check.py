@@ -17,7 +17,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, tuple_
+from sqlalchemy import Connection, and_, or_, select
 
 from bayanihan.correlate.lures import LureInputError
 from bayanihan.correlate.report_links import lure_index
@@ -163,18 +163,20 @@ def _value_matches(conn: Connection, reader: Reader, items: Sequence[Item],
     skels = {s for it in items for s in it.skeletons}
     if not keys and not skels:
         return {}, {}
-    cond = []
+    cond = []  # kinds IN and values IN: an index search on both columns (a tuple IN is not)
     if keys:
-        cond.append(tuple_(indicator_value.c.kind, indicator_value.c.value).in_(sorted(keys)))
+        cond.append(and_(indicator_value.c.kind.in_(sorted({k for k, _ in keys})),
+                         indicator_value.c.value.in_(sorted({v for _, v in keys}))))
     if skels:
         cond.append(indicator_value.c.skeleton.in_(sorted(skels)))
-    pks = conn.execute(select(indicator_value.c.value).where(or_(*cond))).scalars().all()
-    if not pks:
+    pairs = {(k, v) for k, v in conn.execute(
+        select(indicator_value.c.kind, indicator_value.c.value).where(or_(*cond)))}
+    if not pairs:
         return {}, {}
     exact: dict[tuple[str, str], Any] = {}
     by_skeleton: dict[str, list[Any]] = defaultdict(list)
     scope = Scope()
-    for row in rows(conn, reader, scope, context=True, at_us=at_us, values=set(pks)):
+    for row in rows(conn, reader, scope, context=True, at_us=at_us, values=pairs):
         if (row.kind, row.value) in keys:
             exact[(row.kind, row.value)] = row
         if row.skeleton in skels:

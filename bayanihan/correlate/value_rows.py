@@ -95,17 +95,21 @@ def _current(conn: Connection, reader: Reader, scope: Scope) -> Any:
 
 
 def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = False,
-         at_us: int | None = None, values: Collection[str] | None = None) -> Iterator[Row]:
+         at_us: int | None = None,
+         values: Collection[tuple[str, str]] | None = None) -> Iterator[Row]:
     """The values ``reader`` may see within ``scope``, ordered by (kind, value); with
-    ``values``, only those (the check API's look-up)."""
+    ``values`` ((kind, value) pairs), only those (the check API's look-up: kinds IN and
+    values IN, so both index columns are searched; a few extra pairs may come back)."""
     now = at_us or now_us()
     guard = Guard.load(conn)  # protected values and quarantined keys (correlate/guard.py)
     marks = _sightings(conn, reader, guard.quarantined)
     wanted = None
     ctx: dict[str, tuple[set[str], set[str]]] = {}
     if values is not None:
+        kinds, wanted_values = sorted({k for k, _ in values}), sorted({v for _, v in values})
         ids = conn.execute(select(indicator_value.c.indicator_id).where(
-            indicator_value.c.value.in_(sorted(values)))).scalars().all()
+            indicator_value.c.kind.in_(kinds),
+            indicator_value.c.value.in_(wanted_values))).scalars().all()
         ctx = context_of(conn, reader, scope.campaign, set(ids)) if context else {}
     elif context or scope.campaign or scope.countries:
         ctx = context_of(conn, reader, scope.campaign)
@@ -117,7 +121,8 @@ def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = Fals
             wanted = {i for i in (wanted if wanted is not None else ctx) if ctx[i][1] & chosen}
     base = _current(conn, reader, scope)
     if values is not None:
-        base = base.where(indicator_value.c.value.in_(sorted(values)))
+        base = base.where(indicator_value.c.kind.in_(kinds),
+                          indicator_value.c.value.in_(wanted_values))
     if wanted is not None and len(wanted) <= 500:
         base = base.where(indicator_value.c.indicator_id.in_(sorted(wanted)))
     after: tuple[str, str, int] | None = None
