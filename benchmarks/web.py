@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 import orjson
 import pyotp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -44,7 +44,7 @@ from common import hub_process, machine, percentile, postgres_url  # noqa: E402
 
 from bayanihan import pipeline  # noqa: E402
 from bayanihan.config import Settings  # noqa: E402
-from bayanihan.correlate.tables_campaigns import linked_report  # noqa: E402
+from bayanihan.correlate.tables_campaigns import campaigns, linked_report  # noqa: E402
 from bayanihan.hub import Hub  # noqa: E402
 from bayanihan.ingest.bundles import Submitter  # noqa: E402
 from bayanihan.ingest.report_submit import submit_report  # noqa: E402
@@ -57,6 +57,7 @@ from bayanihan.store import audit, keys, users  # noqa: E402
 from bayanihan.store import organisations as orgs  # noqa: E402
 from bayanihan.store.reports import index_pending  # noqa: E402
 from bayanihan.store.schema import stix_objects  # noqa: E402
+from bayanihan.store.tables_reports import report_index  # noqa: E402
 from bayanihan.store.tables_users import users as users_table  # noqa: E402
 from tests.correlate.linking import LURES  # noqa: E402
 
@@ -180,14 +181,21 @@ def measure(c: httpx.Client, path: str, requests: int) -> tuple[float, float]:
     return percentile(times, 50), percentile(times, 95)
 
 
-def run(database_url: str, workdir: Path, count: int, requests: int) -> None:
+def run(database_url: str, workdir: Path, count: int, requests: int,
+        reuse: bool = False) -> None:
     hub = Hub(Settings(database_url=database_url, data_dir=str(workdir)))
     hub.open()
     try:
-        hub.db.write_sync(orgs.seed_asean, audit.Actor.console())
-        hub.db.write_sync(users.add, audit.Actor.console(), "bench.vn", "VN",
-                          keys.Role.ANALYST, PASSWORD)
-        campaign = populate(hub, count)
+        if reuse:  # a database this script populated before
+            campaign = hub.db.read_sync(lambda conn: conn.execute(
+                select(campaigns.c.id).where(campaigns.c.state == "active")).scalar())
+            count = hub.db.read_sync(lambda conn: conn.execute(
+                select(func.count()).select_from(report_index)).scalar())
+        else:
+            hub.db.write_sync(orgs.seed_asean, audit.Actor.console())
+            hub.db.write_sync(users.add, audit.Actor.console(), "bench.vn", "VN",
+                              keys.Role.ANALYST, PASSWORD)
+            campaign = populate(hub, count)
     finally:
         hub.close()
     with hub_process(database_url, workdir) as url:
@@ -214,8 +222,13 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=200)
     ap.add_argument("--postgres", action="store_true", help="also on PostgreSQL")
+    ap.add_argument("--reuse", type=Path, help="measure a SQLite file this script populated")
     args = ap.parse_args()
     print(machine(), "·", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    if args.reuse:
+        run(f"sqlite:///{args.reuse.resolve()}", args.reuse.resolve().parent, 0, args.requests,
+            reuse=True)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         run(f"sqlite:///{Path(tmp) / 'web.db'}", Path(tmp), args.reports, args.requests)
     if args.postgres:

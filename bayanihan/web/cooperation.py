@@ -15,6 +15,7 @@ says why the numbers differ between countries for reasons that are not performan
 from __future__ import annotations
 
 import statistics
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -31,7 +32,7 @@ from bayanihan.model.stix import now_us
 from bayanihan.store import audit
 from bayanihan.store.schema import audit_log, stix_objects
 from bayanihan.store.tables_reports import report_index
-from bayanihan.web.figures import DAY_US, WINDOWS
+from bayanihan.web.figures import DAY_US, WINDOWS, cache_of
 from bayanihan.web.render import page
 from bayanihan.web.session import WebUser, check_csrf, web_user, web_writer
 
@@ -40,6 +41,8 @@ router = APIRouter()
 COMMUNITY = allow(("reader", "analyst", "admin"),
                   kinds=(OrgKind.HUB, OrgKind.MEMBER, OrgKind.PARTNER, OrgKind.OBSERVER))
 ACK = "alert.acknowledged"
+#: the figures are the same for every reader: computed at most once in this long per window
+CACHE_SECONDS = 60.0
 MIN_FOR_MEDIAN = 5
 
 
@@ -112,7 +115,13 @@ async def cooperation_page(request: Request, user: Annotated[WebUser, Depends(we
                            who: Annotated[Caller, Depends(COMMUNITY)],
                            days: Annotated[int, Query(ge=1, le=365)] = 90) -> Response:
     window = days if days in WINDOWS else 90
-    rows = await request.app.state.hub.db.read(cooperation, window)
+    cache = cache_of(request.app, "cooperation")
+    hit = cache.get(window)
+    if hit is not None and hit[0] > time.monotonic():
+        rows = hit[1]
+    else:
+        rows = await request.app.state.hub.db.read(cooperation, window)
+        cache[window] = (time.monotonic() + CACHE_SECONDS, rows)
     return page(request, "cooperation.html", rows=rows, days=window, windows=WINDOWS,
                 duration=duration, min_for_median=MIN_FOR_MEDIAN)
 
@@ -137,6 +146,7 @@ async def acknowledge(alert_id: str, request: Request,
                          {"by": user.session.username})
         return True
 
+    cache_of(request.app, "cooperation").clear()  # the figures count acknowledgements
     if not await request.app.state.hub.db.write(ack):
         return page(request, "message.html", 404, title="Not found",
                     message=f"No alert {alert_id} sent to your organisation.")

@@ -103,7 +103,12 @@ def trend(seen: list[Seen], days: int, by: str) -> tuple[list[int], dict[str, li
 #: the overview's figures are kept this long per (organisation, window): the tiles and the
 #: trends are a picture of weeks, the live feed and the alerts beside them are never cached
 CACHE_SECONDS = 60.0
-_cache: dict[tuple[Any, ...], tuple[float, Summary]] = {}
+
+
+def cache_of(app: Any, name: str) -> dict[Any, Any]:
+    """A cache kept on the application (one per hub, never shared between hubs)."""
+    caches: dict[str, dict[Any, Any]] = app.state.__dict__.setdefault("web_caches", {})
+    return caches.setdefault(name, {})
 
 
 @dataclass(frozen=True)
@@ -114,19 +119,19 @@ class Summary:
     by_language: dict[str, list[int]]
 
 
-def summary(conn: Connection, reader: Reader, days: int) -> Summary:
+def summary(conn: Connection, reader: Reader, days: int, cache: dict[Any, Any]) -> Summary:
     """Tiles and both trends for the reader, computed at most once a minute per process."""
     key = (reader.org, reader.kind, reader.parent, reader.parent_kind, reader.role, days)
     now = time.monotonic()
-    hit = _cache.get(key)
+    hit = cache.get(key)
     if hit is not None and hit[0] > now:
         return hit[1]
     seen = window(conn, reader, days)
     span, by_vector = trend(seen, days, "vector")
     made = Summary(tiles(seen), span, by_vector, trend(seen, days, "language")[1])
-    if len(_cache) > 1000:
-        _cache.clear()
-    _cache[key] = (now + CACHE_SECONDS, made)
+    if len(cache) > 1000:
+        cache.clear()
+    cache[key] = (now + CACHE_SECONDS, made)
     return made
 
 

@@ -69,11 +69,12 @@ async def overview(request: Request, user: Annotated[WebUser, Depends(web_user)]
     hub = request.app.state.hub
     reader = who.reader
     window = days if days in figures.WINDOWS else 30
+    cache = figures.cache_of(request.app, "overview")
 
     def read(conn: Connection) -> dict[str, Any]:
         rows = list_reports(conn, visible(reader), ReportFilter(limit=15))
         alerts = alerts_for(conn, reader, _tenth_newest_alert(conn, reader.org), 10)[::-1]
-        made = figures.summary(conn, reader, window)
+        made = figures.summary(conn, reader, window, cache)
         return {"reports": rows, "alerts": alerts, "tiles": made.tiles,
                 "acknowledged": acknowledged_of(conn, reader.org),
                 "vector_chart": figures.line_chart(f"Reports by vector, last {window} days",
