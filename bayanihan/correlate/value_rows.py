@@ -23,7 +23,7 @@ from bayanihan.correlate.tables_campaigns import indicator_sighting, linked_repo
 from bayanihan.correlate.tables_values import indicator_report, indicator_value
 from bayanihan.model.stix import now_us
 from bayanihan.model.tlp import TLP
-from bayanihan.share.exports.formats import Context, Row, Scope
+from bayanihan.share.exports.formats import KINDS, Context, Row, Scope
 from bayanihan.share.policy import Reader, visible
 from bayanihan.store.schema import stix_objects
 
@@ -125,40 +125,50 @@ def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = Fals
                           indicator_value.c.value.in_(wanted_values))
     if wanted is not None and len(wanted) <= 500:
         base = base.where(indicator_value.c.indicator_id.in_(sorted(wanted)))
-    after: tuple[str, str, int] | None = None
+    walk = sorted(scope.kinds) if scope.kinds else sorted(KINDS)
+    if values is not None:
+        walk = [k for k in walk if k in kinds]
     pending: Row | None = None
-    c = indicator_value.c
-    while True:
-        query = base
-        if after is not None:
-            query = query.where(tuple_(c.kind, c.value, c.object_pk) > tuple_(*after))
-        batch = conn.execute(query.order_by(c.kind, c.value, c.object_pk).limit(_CHUNK)).all()
-        for r in batch:
-            if (wanted is not None and r.indicator_id not in wanted) or guard.holds(r):
-                continue
-            seen_by, wrong_by, last_seen = marks.get(r.indicator_id, (0, 0, 0))
-            if wrong_by or (r.valid_until_us is not None and r.valid_until_us <= now):
-                continue
-            lifetime, speed = decay_of(r.vector, _DECAY_KIND.get(r.kind, r.kind))
-            anchor = max(r.valid_from_us, last_seen)
-            score = decayed(max(0, min(100, r.confidence + 10 * seen_by)), now - anchor,
-                            lifetime, speed)
-            if score < max(1, scope.min_confidence):
-                continue
-            if pending is not None and (pending.kind, pending.value) == (r.kind, r.value):
-                _merge(pending, r, score, ctx)
-                continue
-            if pending is not None:
-                yield pending
-            pending = Row(r.kind, r.value, r.skeleton, r.tlp, score, anchor,
-                          anchor + int(lifetime * DAY_US), r.version_us)
-            _merge(pending, r, score, ctx, first=True)
-        if len(batch) < _CHUNK:
-            break
-        last = batch[-1]
-        after = (last.kind, last.value, last.object_pk)
+    for r in _pages(conn, base, walk):
+        if (wanted is not None and r.indicator_id not in wanted) or guard.holds(r):
+            continue
+        seen_by, wrong_by, last_seen = marks.get(r.indicator_id, (0, 0, 0))
+        if wrong_by or (r.valid_until_us is not None and r.valid_until_us <= now):
+            continue
+        lifetime, speed = decay_of(r.vector, _DECAY_KIND.get(r.kind, r.kind))
+        anchor = max(r.valid_from_us, last_seen)
+        score = decayed(max(0, min(100, r.confidence + 10 * seen_by)), now - anchor,
+                        lifetime, speed)
+        if score < max(1, scope.min_confidence):
+            continue
+        if pending is not None and (pending.kind, pending.value) == (r.kind, r.value):
+            _merge(pending, r, score, ctx)
+            continue
+        if pending is not None:
+            yield pending
+        pending = Row(r.kind, r.value, r.skeleton, r.tlp, score, anchor,
+                      anchor + int(lifetime * DAY_US), r.version_us)
+        _merge(pending, r, score, ctx, first=True)
     if pending is not None:
         yield pending
+
+
+def _pages(conn: Connection, base: Any, kinds: list[str]) -> Iterator[Any]:
+    """``base``'s rows kind by kind, each in (value, object_pk) order, in keyset pages: one
+    kind at a time, so the (kind, value) index gives the order (with ``kind IN (…)`` SQLite
+    sorted every matching row again for each page)."""
+    c = indicator_value.c
+    for kind in kinds:
+        of_kind = base.where(c.kind == kind)
+        after: tuple[str, int] | None = None
+        while True:
+            query = of_kind if after is None else of_kind.where(
+                tuple_(c.value, c.object_pk) > tuple_(*after))
+            batch = conn.execute(query.order_by(c.value, c.object_pk).limit(_CHUNK)).all()
+            yield from batch
+            if len(batch) < _CHUNK:
+                break
+            after = (batch[-1].value, batch[-1].object_pk)
 
 
 def _merge(row: Row, r: Any, score: int, ctx: dict[str, tuple[set[str], set[str]]],
