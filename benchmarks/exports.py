@@ -130,6 +130,9 @@ def main() -> None:
     ap.add_argument("--database", help="database URL (default: a fresh SQLite file)")
     ap.add_argument("--polls", type=int, default=300)
     ap.add_argument("--keep", action="store_true", help="keep the SQLite file (check.py)")
+    ap.add_argument("--formats", default="domains,rpz", help="exports to time")
+    ap.add_argument("--in-process", action="store_true",
+                    help="also time each export in this process (imports done)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bayanihan-exports-"))
     url = args.database or f"sqlite:///{work / 'hub.db'}"
@@ -142,13 +145,15 @@ def main() -> None:
     idle = child_run(["--help"])
     print(f"idle CLI (python -m bayanihan.cli --help): {idle[0]:.2f} s wall, {idle[1]:.2f} s "
           f"CPU, peak RSS {idle[2]:.0f} MB")
-    for fmt in ("domains", "rpz"):
+    for fmt in args.formats.split(","):
         out = work / f"export.{fmt}"
         wall, cpu, peak = child_run(["export", fmt, "--org", "VN", "--database", url,
                                      "-o", str(out)])
         lines = sum(1 for line in out.open() if not line.startswith(("#", ";")))
         print(f"bayanihan export {fmt}: {wall:.2f} s wall, {cpu:.2f} s CPU, peak RSS "
               f"{peak:.0f} MB, {lines:,} lines ({out.stat().st_size / 2**20:.0f} MiB)")
+        if not args.in_process:
+            continue
         wall, cpu = render_in_process(url, fmt, out)
         print(f"  the export alone (in process, imports done): {wall:.2f} s wall, "
               f"{cpu:.2f} s CPU")
