@@ -8,7 +8,10 @@ STIX 2.1 specification lists and what the OASIS ``stix2-elevator`` does for them
 - ``labels`` -> the type's open vocabulary where 2.1 has one: ``malware_types``,
   ``tool_types``, ``indicator_types``, ``threat_actor_types``, ``report_types``,
   ``infrastructure_types``. ``labels`` is removed from those types (in 2.1 it is a free
-  tag list, which would give the same words a second meaning).
+  tag list, which would give the same words a second meaning). A label that only repeats
+  the type (``["malware"]`` on a malware, ``["tool"]`` on a tool) is dropped, not carried
+  over: it is no word of the 2.1 vocabularies, and MITRE's own 2.1 copies of the same
+  versions carry none (so the two forms of one version are the same object).
 - ``malware`` gets ``is_family: true`` (required in 2.1; every 2.0 malware object
   described a family).
 - ``indicator`` gets ``pattern_type: "stix"`` (required in 2.1; 2.0 had only STIX patterns).
@@ -74,7 +77,12 @@ def upgrade(obj: dict[str, Any]) -> dict[str, Any]:
             out[key] = _millis(out[key])
     target = LABELS_TO.get(kind) if isinstance(kind, str) else None
     if target and "labels" in out and target not in out:
-        out[target] = out.pop("labels")
+        labels = out.pop("labels")
+        # a label that only repeats the type (MITRE's ["malware"], ["tool"]) says nothing and
+        # is no word of the 2.1 vocabulary: dropped, as MITRE's own 2.1 releases do
+        kept = [x for x in labels if x != kind] if isinstance(labels, list) else labels
+        if kept:
+            out[target] = kept
     if kind == "malware":
         out.setdefault("is_family", True)
     elif kind == "indicator":
