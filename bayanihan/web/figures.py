@@ -100,8 +100,8 @@ def trend(seen: list[Seen], days: int, by: str) -> tuple[list[int], dict[str, li
     return span, {name: series[name] for name in top}
 
 
-#: the overview's figures are kept this long per (organisation, window): the tiles and the
-#: trends are a picture of weeks, the live feed and the alerts beside them are never cached
+#: the overview's figures are kept this long per (organisation, window) while no report is
+#: added; the live feed and the alerts beside them are never cached
 CACHE_SECONDS = 60.0
 
 
@@ -120,8 +120,10 @@ class Summary:
 
 
 def summary(conn: Connection, reader: Reader, days: int, cache: dict[Any, Any]) -> Summary:
-    """Tiles and both trends for the reader, computed at most once a minute per process."""
-    key = (reader.org, reader.kind, reader.parent, reader.parent_kind, reader.role, days)
+    """Tiles and both trends for the reader: computed again when a report was indexed since
+    (the newest index row is part of the key), and at least once a minute."""
+    newest = conn.execute(select(func.max(report_index.c.object_pk))).scalar()
+    key = (reader.org, reader.kind, reader.parent, reader.parent_kind, reader.role, days, newest)
     now = time.monotonic()
     hit = cache.get(key)
     if hit is not None and hit[0] > now:
