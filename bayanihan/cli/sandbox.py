@@ -81,15 +81,15 @@ def run_cmd(
     policy: Annotated[Path | None, typer.Option(help="TOML policy (default: built-in)")] = None,
     evidence: Annotated[Path | None, typer.Option(help="TOML vendor-evidence answers")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write card.json/card.html here")] = None,
-    seed: int = 0,
+    seed: Annotated[int, typer.Option(help="Seed of the adversarial mutators (same seed, same cases).")] = 0,
     split: Annotated[str, typer.Option(help="test, train or all")] = "test",
     train_split: Annotated[str, typer.Option(
         help="Split an entrant learns from (entrant:NAME only)")] = "train",
     mutators: Annotated[str | None, typer.Option(help="Comma-separated; default all")] = None,
-    case_timeout: float = 5.0,
-    run_timeout: float = 3600.0,
-    memory_mb: int = 1024,
-    batch_size: int = 512,
+    case_timeout: Annotated[float, typer.Option(help="Seconds the tool has per case.")] = 5.0,
+    run_timeout: Annotated[float, typer.Option(help="Seconds the whole run may take.")] = 3600.0,
+    memory_mb: Annotated[int, typer.Option(help="Memory limit of the tool, MiB.")] = 1024,
+    batch_size: Annotated[int, typer.Option(help="Cases sent to the tool at a time.")] = 512,
     pythonpath: Annotated[list[Path] | None, typer.Option(help="Folders for py: tools")] = None,
     unsafe_no_isolation: Annotated[bool, typer.Option(
         "--unsafe-no-isolation",
@@ -202,7 +202,9 @@ def runs_cmd(database: DatabaseOpt = None) -> None:
 
 
 @sandbox_app.command("report")
-def report_cmd(run_id: str, html: bool = False, database: DatabaseOpt = None) -> None:
+def report_cmd(run_id: Annotated[str, typer.Argument(help="The run id (`sandbox runs`).")],
+               html: Annotated[bool, typer.Option(help="The HTML card instead of JSON.")] = False,
+               database: DatabaseOpt = None) -> None:
     """Print a stored report card (JSON, or HTML with --html)."""
     with _store(database) as store:
         text = _guarded(lambda: store.get_card_html(run_id) if html else orjson.dumps(
@@ -235,7 +237,8 @@ def publish_cmd(
 @baseline_app.command("train")
 def baseline_train(
     suite: str, out: Annotated[Path, typer.Option(help="Model file to write")],
-    split: str = "train", database: DatabaseOpt = None,
+    split: Annotated[str, typer.Option(help="The suite split to learn from.")] = "train",
+    database: DatabaseOpt = None,
 ) -> None:
     """Fit the char n-gram TF-IDF + logistic regression baseline on a suite's split."""
     from bayanihan.sandbox import baseline
