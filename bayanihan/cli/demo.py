@@ -11,7 +11,7 @@ import typer
 import uvicorn
 
 from bayanihan.cli.common import err, out, port_in_use, run
-from bayanihan.cli.demo_setup import check_folder, prepare
+from bayanihan.cli.demo_setup import check_folder, prepare, sandbox_runs
 from bayanihan.config import Settings
 from bayanihan.demo.run import DemoError, DemoOptions, replay
 from bayanihan.hub import Hub
@@ -67,8 +67,9 @@ def demo(
 
     def story() -> None:
         try:
-            replay(base, prepared.keys, prepared.database_url, options,
-                   lambda line: out.print(line, highlight=False, soft_wrap=True), stop)
+            replay(base, prepared.keys, options,
+                   lambda line: out.print(line, highlight=False, soft_wrap=True), stop,
+                   finale=lambda: sandbox_runs(folder, prepared.database_url))
         except DemoError as exc:
             failed.append(str(exc))
             err.print(f"[red]error:[/] the demo step failed: {exc}")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from bayanihan.config import Settings
 from bayanihan.errors import InvalidInput
 from bayanihan.hub import Hub
 from bayanihan.model.members import MEMBER_STATES, OrgKind
+from bayanihan.sandbox.media_suite import write_suite
 from bayanihan.store import audit, keys, users
 from bayanihan.store import organisations as orgs
 
@@ -84,4 +87,43 @@ def prepare(folder: Path) -> Prepared:
         f"{n}\t{o}\t{r}\t{p}\n" for n, o, r, p in done.users))
     return done
 
+
+SUITE_FILE = Path(__file__).resolve().parents[1] / "sandbox" / "suites" / "tiny-text.jsonl"
+
+
+def _sandbox(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "bayanihan.cli", "sandbox", *args],
+                          capture_output=True, text=True, env=env, timeout=900, check=False)
+
+
+def _last(text: str) -> str:
+    return (text.strip().splitlines() or ["?"])[-1]
+
+
+def sandbox_runs(folder: Path, database_url: str) -> list[str]:
+    """The regulator's step: the hub's reference entrants through the sandbox command (so
+    they run confined, as a vendor's tool would), each leaving a report card."""
+    env = {**os.environ, "BAYANIHAN_DATABASE_URL": database_url, "COLUMNS": "250",
+           "BAYANIHAN_DATA_DIR": str(folder.resolve())}
+    media = write_suite(folder / "deepfake-suite", pictures=8, voices=8, clips=0)
+    runs = [("lure matcher", "demo-sms", SUITE_FILE, "text", "scam", "entrant:lure-matcher"),
+            ("deepfake detector", "demo-deepfake", media, "media", "fake",
+             "entrant:media-spectral")]
+    lines = []
+    for what, suite, path, kind, positive, tool in runs:
+        added = _sandbox(env, "suite", "add", suite, str(path), "--kind", kind,
+                         "--positive", positive)
+        if added.returncode != 0:
+            lines.append(f"sandbox: could not add the {what}'s suite: {_last(added.stderr)}")
+            continue
+        done = _sandbox(env, "run", "--tool", tool, "--suite", suite, "--split", "all",
+                        "--train-split", "all")
+        if done.returncode != 0:
+            lines.append(f"sandbox: the {what}'s run was refused: {_last(done.stderr)}")
+            continue
+        grade = next((line.strip() for line in done.stderr.splitlines()
+                      if f"on {suite}" in line), "card stored")
+        lines.append(f"the regulator runs the hub's reference {what} in the sandbox: {grade} "
+                     f"(run {done.stdout.strip()})")
+    return lines
 

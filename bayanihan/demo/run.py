@@ -10,9 +10,6 @@ restarted with ``bayanihan serve --database FOLDER/hub.db`` — after the demo e
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -24,8 +21,6 @@ import orjson
 
 from bayanihan.demo.scenario import Context, DemoError, Step, steps
 from bayanihan.model.members import MEMBER_STATES
-
-SUITE_FILE = Path(__file__).resolve().parents[1] / "sandbox" / "suites" / "tiny-text.jsonl"
 
 
 @dataclass
@@ -50,30 +45,9 @@ def _wait_healthy(base: str, stop: threading.Event, timeout: float = 60) -> bool
     return False
 
 
-def sandbox_step(options: DemoOptions, database_url: str) -> str:
-    """Run the reference lure matcher on the shipped suite through the sandbox CLI."""
-    command = [sys.executable, "-m", "bayanihan.cli", "sandbox"]
-    env = {**os.environ, "BAYANIHAN_DATABASE_URL": database_url,
-           "BAYANIHAN_DATA_DIR": str(options.folder.resolve())}
-    add = subprocess.run([*command, "suite", "add", "demo-sms", str(SUITE_FILE),
-                          "--positive", "scam"], capture_output=True, text=True, env=env,
-                         timeout=300, check=False)
-    if add.returncode != 0:
-        return "sandbox: could not add the demo suite: " + (add.stderr.strip().splitlines()
-                                                            or ["?"])[-1]
-    run = subprocess.run([*command, "run", "--tool", "entrant:lure-matcher", "--suite",
-                          "demo-sms", "--split", "all", "--train-split", "all"],
-                         capture_output=True, text=True, env=env, timeout=900, check=False)
-    if run.returncode != 0:
-        return "sandbox: the run was refused: " + (run.stderr.strip().splitlines() or ["?"])[-1]
-    grade = next((line for line in run.stderr.splitlines() if ":" in line and "on demo-sms"
-                  in line), "").strip()
-    return (f"the regulator runs the hub's reference lure matcher in the sandbox: "
-            f"{grade or 'card stored'} (run {run.stdout.strip()})")
-
-
-def replay(base: str, keys: dict[str, str], database_url: str, options: DemoOptions,
-           say: Callable[[str], None], stop: threading.Event) -> Context | None:
+def replay(base: str, keys: dict[str, str], options: DemoOptions, say: Callable[[str], None],
+           stop: threading.Event, finale: Callable[[], list[str]] | None = None
+           ) -> Context | None:
     """Play every step against the server at ``base``; None if it never came up."""
     if not _wait_healthy(base, stop):
         say("the hub did not come up; see the messages above")
@@ -90,8 +64,8 @@ def replay(base: str, keys: dict[str, str], database_url: str, options: DemoOpti
             say(f"[{i:2}/{len(story)}] {step.run(ctx)}")
             if options.pause:
                 stop.wait(options.pause)
-        if options.sandbox:
-            say(f"[--/{len(story)}] {sandbox_step(options, database_url)}")
+        for line in finale() if finale is not None and options.sandbox else []:
+            say(f"[--/{len(story)}] {line}")
         (options.folder / "demo-story.json").write_bytes(orjson.dumps(
             {"reports": ctx.reports, "red_report": ctx.red_report,
              "red_audience": ctx.red_audience}, option=orjson.OPT_INDENT_2))
