@@ -149,12 +149,13 @@ def _reports(conn: Connection, reader: Reader, ids: set[str]) -> dict[str, dict[
     """report id -> {tlp, campaign} for the reports the reader may see."""
     if not ids:
         return {}
-    found = conn.execute(
-        select(stix_objects.c.id, stix_objects.c.tlp, linked_report.c.campaign_id)
+    found = conn.execute(  # is_latest/revoked checked here: as SQL terms, SQLite chose the
+        select(stix_objects.c.id, stix_objects.c.tlp, stix_objects.c.is_latest,  # is_latest
+               stix_objects.c.revoked, linked_report.c.campaign_id)  # index and scanned it
         .join(linked_report, linked_report.c.report_id == stix_objects.c.id, isouter=True)
-        .where(stix_objects.c.id.in_(sorted(ids)), stix_objects.c.is_latest.is_(True),
-               stix_objects.c.revoked.is_(False), visible(reader))).all()
-    return {r.id: {"tlp": r.tlp, "campaign": r.campaign_id} for r in found}
+        .where(stix_objects.c.id.in_(sorted(ids)), visible(reader))).all()
+    return {r.id: {"tlp": r.tlp, "campaign": r.campaign_id} for r in found
+            if r.is_latest and not r.revoked}
 
 
 def _value_matches(conn: Connection, reader: Reader, items: Sequence[Item],

@@ -17,11 +17,11 @@ __all__ = ["stix_bundle"]
 
 
 def _bodies(ctx: Context, ids: list[str]) -> list[str]:
-    rows = ctx.conn.execute(
-        select(stix_objects.c.id, stix_objects.c.body)
-        .where(stix_objects.c.id.in_(ids), stix_objects.c.is_latest.is_(True),
-               stix_objects.c.revoked.is_(False), visible(ctx.reader, stix_objects))).all()
-    found = dict(rows)
+    rows = ctx.conn.execute(  # is_latest/revoked checked here: as SQL terms, SQLite chose
+        select(stix_objects.c.id, stix_objects.c.body, stix_objects.c.is_latest,  # their
+               stix_objects.c.revoked)  # index and scanned every latest object
+        .where(stix_objects.c.id.in_(ids), visible(ctx.reader, stix_objects))).all()
+    found = {r.id: r.body for r in rows if r.is_latest and not r.revoked}
     return [found[i] for i in ids if i in found]
 
 
