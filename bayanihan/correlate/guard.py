@@ -77,8 +77,12 @@ def protected_host(host: str, extra: Iterable[str] = ()) -> str | None:
 
 
 def _quarantined_pks(conn: Connection) -> set[int]:
-    return set(conn.execute(select(stix_objects.c.pk).where(stix_objects.c.submitted_key.in_(
-        select(key_quarantine.c.key_id)))).scalars())
+    # almost always no key is quarantined: then no scan of the object versions at all
+    keys = list(conn.execute(select(key_quarantine.c.key_id)).scalars())
+    if not keys:
+        return set()
+    return set(conn.execute(select(stix_objects.c.pk).where(
+        stix_objects.c.submitted_key.in_(keys))).scalars())
 
 
 @dataclass
