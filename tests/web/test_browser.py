@@ -127,7 +127,9 @@ def test_keyboard_reaches_every_action(web_hub: RunningHub, browser: Any) -> Non
     page = context.new_page()
     # sign in with the keyboard alone
     page.goto(web_hub.url + "/signin")
-    page.keyboard.type(th.username)  # the user name field has focus on arrival
+    # the user name field has focus on arrival
+    page.wait_for_function("() => document.activeElement && document.activeElement.id === 'username'")
+    page.keyboard.type(th.username)
     page.keyboard.press("Tab")
     page.keyboard.type(th.password)
     page.keyboard.press("Tab")
