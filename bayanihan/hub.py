@@ -84,6 +84,7 @@ class Hub:
         Returns the path of a newly written admin key file, or None.
         """
         self.db.upgrade()
+        self.db.refresh_statistics()  # the planner's table sizes, as of this start
         return self.db.write_sync(self._first_start)
 
     def _first_start(self, conn: Connection) -> str | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.responses import Response
 
@@ -31,6 +33,17 @@ from bayanihan.hub import Hub
 from bayanihan.pipeline import drain_forever
 
 
+async def _refresh_statistics(hub: Hub, every: float = 3600.0) -> None:
+    """Hourly, the SQLite planner's statistics follow the hub's growth (store/database.py)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await anyio.to_thread.run_sync(hub.db.refresh_statistics)
+        except Exception:  # a busy or closing database: try again next hour
+            logging.getLogger("bayanihan").warning("refreshing planner statistics failed",
+                                                   exc_info=True)
+
+
 def create_app(settings: Settings | None = None, hub: Hub | None = None) -> FastAPI:
     """A hub application. Pass ``hub`` to share one already opened (tests, CLI)."""
     settings = settings or (hub.settings if hub else load_settings())
@@ -43,10 +56,12 @@ def create_app(settings: Settings | None = None, hub: Hub | None = None) -> Fast
             the_hub.open()
         the_hub.validation.allow()
         linker = asyncio.create_task(drain_forever(the_hub))  # the link queue (issue 12)
+        statistics = asyncio.create_task(_refresh_statistics(the_hub))
         yield
-        linker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await linker
+        for task in (linker, statistics):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         the_hub.validation.close()
         if owned:
             the_hub.close()

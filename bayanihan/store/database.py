@@ -107,6 +107,24 @@ class Database:
         else:
             migrate.upgrade(self.write_engine)
 
+    def refresh_statistics(self) -> None:
+        """SQLite: a sampled ``ANALYZE`` so the query planner knows how big each table is.
+
+        Without statistics SQLite guesses, and at 100,000 reports it picked an index that made
+        the overview's latest-reports and alerts queries scan every object version (about
+        600 ms each; 1 ms after ``ANALYZE``, docs/benchmarks.md). ``analysis_limit`` bounds
+        the work per index, so this takes milliseconds even on a large hub. PostgreSQL's
+        autovacuum keeps its own statistics: nothing to do there.
+        """
+        if not self.is_sqlite:
+            return
+
+        def analyse(conn: Connection) -> None:
+            conn.exec_driver_sql("PRAGMA analysis_limit=400")
+            conn.exec_driver_sql("ANALYZE")
+
+        self.write_sync(analyse)
+
     def close(self) -> None:
         if self._closed.is_set():
             return
