@@ -108,19 +108,20 @@ class Database:
             migrate.upgrade(self.write_engine)
 
     def refresh_statistics(self) -> None:
-        """SQLite: a sampled ``ANALYZE`` so the query planner knows how big each table is.
+        """SQLite: ``ANALYZE``, so the query planner knows how big each table and index is.
 
         Without statistics SQLite guesses, and at 100,000 reports it picked an index that made
-        the overview's latest-reports and alerts queries scan every object version (about
-        600 ms each; 1 ms after ``ANALYZE``, docs/benchmarks.md). ``analysis_limit`` bounds
-        the work per index, so this takes milliseconds even on a large hub. PostgreSQL's
-        autovacuum keeps its own statistics: nothing to do there.
+        the overview's latest-reports and alerts queries scan every object version (overview
+        p50 2.1 s; 13 ms after a full ``ANALYZE``, docs/benchmarks.md). A sampled one
+        (``analysis_limit=400``) was tried and left the overview at 440 ms, so indexes are
+        read whole: 0.2 s on a 243 MB hub, taken under the write lock at start and hourly.
+        PostgreSQL's autovacuum keeps its own statistics: nothing to do there.
         """
         if not self.is_sqlite:
             return
 
         def analyse(conn: Connection) -> None:
-            conn.exec_driver_sql("PRAGMA analysis_limit=400")
+            conn.exec_driver_sql("PRAGMA analysis_limit=0")  # whole indexes: see above
             conn.exec_driver_sql("ANALYZE")
 
         self.write_sync(analyse)
