@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from tests.conftest import need
 from tests.demo.story import check_story
 from tests.demo.test_demo import free_port, wait_for
 
@@ -52,8 +53,7 @@ def test_the_readme_has_exactly_two_commands() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(3000)  # a whole install into a new virtual environment
 def test_the_readme_commands_work_in_a_fresh_checkout(tmp_path: Path) -> None:
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
+    need("a git checkout with git", shutil.which("git") is not None and (ROOT / ".git").exists())
     copy = checkout_copy(tmp_path / "checkout")
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BAYANIHAN_", "VIRTUAL_ENV", "PYTEST_"))}
