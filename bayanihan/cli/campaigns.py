@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import func, select
 
-from bayanihan.cli.common import out
+from bayanihan.cli.common import ConfigOpt, DatabaseOpt, out
 from bayanihan.config import load_settings
 from bayanihan.correlate.campaigns import link_report, pending_reports
 from bayanihan.correlate.tables_campaigns import campaigns, linked_report
@@ -20,10 +20,6 @@ from bayanihan.hub import Hub
 campaigns_app = typer.Typer(help="Campaigns: linked reports and regional alerts.",
                             no_args_is_help=True)
 
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database", envvar="BAYANIHAN_DATABASE_URL", help="Database URL (default ./bayanihan.db).")]
-ConfigOpt = Annotated[Path | None, typer.Option(
-    "--config", envvar="BAYANIHAN_CONFIG", help="TOML settings file.")]
 
 
 def _hub(database: str | None, config: Path | None) -> Hub:

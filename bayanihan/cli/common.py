@@ -24,7 +24,8 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database", envvar="BAYANIHAN_DATABASE_URL", help="Database URL (default ./bayanihan.db).")]
+    "--database", envvar="BAYANIHAN_DATABASE_URL",
+    help="Database: a file path (SQLite) or a URL (default ./bayanihan.db).")]
 ConfigOpt = Annotated[Path | None, typer.Option(
     "--config", envvar="BAYANIHAN_CONFIG", help="TOML settings file.")]
 

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from bayanihan.cli.common import opened
+from bayanihan.cli.common import DatabaseOpt, opened
 from bayanihan.errors import BayanihanError
 from bayanihan.hub import Hub
 from bayanihan.sandbox import settings
@@ -38,8 +38,6 @@ sandbox_app.add_typer(baseline_app, name="baseline")
 console = Console(stderr=True)
 T = TypeVar("T")
 
-DatabaseOpt = Annotated[str | None, typer.Option(
-    "--database", envvar="BAYANIHAN_DATABASE_URL", help="Database URL (default ./bayanihan.db).")]
 
 
 @contextmanager
