@@ -10,6 +10,7 @@ from rich.table import Table
 
 from bayanihan.cli.common import DatabaseOpt, opened, out, run
 from bayanihan.correlate import guard
+from bayanihan.correlate.campaigns import rules_for
 from bayanihan.store import audit
 
 guard_app = typer.Typer(help="Poisoning defences: protected values, approvals, quarantine.",
@@ -56,11 +57,13 @@ def quarantine(
     reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "compromised",
     database: DatabaseOpt = None,
 ) -> None:
-    """Revoke a key and pull everything it submitted out of exports and check answers."""
+    """Revoke a key and pull everything it submitted out of exports, check answers and
+    campaigns."""
     with opened(database) as hub:
         count = run(lambda: hub.db.write_sync(guard.quarantine, audit.Actor.console(), key_id,
-                                              reason))
-        out.print(f"key {key_id} revoked; {count} object versions it submitted are held back")
+                                              reason, rules_for(hub.settings)))
+        out.print(f"key {key_id} revoked; {count} object versions it submitted are held back "
+                  "(its reports are out of campaigns)")
 
 
 @guard_app.command("release")
@@ -70,5 +73,6 @@ def release(
 ) -> None:
     """Put a quarantined key's contributions back (the key stays revoked)."""
     with opened(database) as hub:
-        run(lambda: hub.db.write_sync(guard.release, audit.Actor.console(), key_id))
-        out.print(f"contributions of {key_id} are back in exports")
+        run(lambda: hub.db.write_sync(guard.release, audit.Actor.console(), key_id,
+                                      rules_for(hub.settings)))
+        out.print(f"contributions of {key_id} are back in exports and campaigns")

@@ -9,8 +9,9 @@ a government portal or a popular site.
   naming it as "seen") **and** a hub admin approves it (:func:`approve`). The same holds
   for e-mail addresses at those domains and for URLs that are the site itself (no path).
 * **Quarantine.** :func:`quarantine` revokes a key and pulls every indicator version it
-  submitted out of exports and check answers at once (nothing is deleted: the versions
-  stay for the record, and :func:`release` puts them back).
+  submitted out of exports and check answers at once, and its reports out of campaigns
+  (:mod:`.guard_links`: their links are set aside, the campaigns recomputed); nothing is
+  deleted: the versions and links stay for the record, and :func:`release` puts them back.
 * **Volume.** Writes are rate-limited per key (``bayanihan/api/ratelimit.py``); a key that
   hits the limit is flagged to the operator in the audit log (``key.throttled``).
 
@@ -21,7 +22,7 @@ Every held value can be traced to its indicators, their authors and submitting k
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -31,6 +32,8 @@ from urllib.parse import urlsplit
 import orjson
 from sqlalchemy import Connection, delete, select
 
+from bayanihan.correlate import guard_links
+from bayanihan.correlate.links import LinkRules, load_rules
 from bayanihan.correlate.tables_campaigns import indicator_sighting
 from bayanihan.correlate.tables_guard import guard_approval, key_quarantine, protected_value
 from bayanihan.correlate.tables_values import indicator_value
@@ -65,37 +68,30 @@ def _host(kind: str, value: str) -> str | None:
     return None
 
 
-def protected_host(host: str, extra: Iterable[str] = ()) -> str | None:
+def protected_host(host: str, extra: Collection[str] = ()) -> str | None:
     """The protected domain ``host`` is, or sits under; None when it is not protected."""
-    names = builtin() | set(extra)
+    names = builtin()  # not copied into one set with ``extra``: this runs for every value read
     labels = host.split(".")
     for i in range(len(labels)):
         candidate = ".".join(labels[i:])
-        if candidate in names:
+        if candidate in names or candidate in extra:
             return candidate
     return None
 
 
-def _quarantined_pks(conn: Connection) -> set[int]:
-    # almost always no key is quarantined: then no scan of the object versions at all
-    keys = list(conn.execute(select(key_quarantine.c.key_id)).scalars())
-    if not keys:
-        return set()
-    return set(conn.execute(select(stix_objects.c.pk).where(
-        stix_objects.c.submitted_key.in_(keys))).scalars())
-
-
 @dataclass
 class Guard:
-    """What :func:`value_rows.rows` needs to hold values back, loaded once per read."""
+    """What :func:`value_rows.rows` needs to hold values back, loaded once per read: three
+    small tables, whatever the size of the hub (a quarantined key's versions are recognised
+    by their ``submitted_key``, read with each row, never listed)."""
 
-    quarantined: set[int] = field(default_factory=set)  # stix_objects.pk
+    quarantined_keys: set[str] = field(default_factory=set)  # key_quarantine.key_id
     extra: set[str] = field(default_factory=set)
     approved: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def load(cls, conn: Connection) -> Guard:
-        return cls(_quarantined_pks(conn),
+        return cls(set(conn.execute(select(key_quarantine.c.key_id)).scalars()),
                    set(conn.execute(select(protected_value.c.value)).scalars()),
                    {(k, v) for k, v in conn.execute(
                        select(guard_approval.c.kind, guard_approval.c.value))})
@@ -107,8 +103,8 @@ class Guard:
         return host is not None and protected_host(host, self.extra) is not None
 
     def holds(self, row: Any) -> bool:
-        """True when an index row (object_pk, kind, value) must not go out."""
-        return row.object_pk in self.quarantined or self.is_held(row.kind, row.value)
+        """True when an index row (submitted_key, kind, value) must not go out."""
+        return row.submitted_key in self.quarantined_keys or self.is_held(row.kind, row.value)
 
 
 def _naming(conn: Connection, kind: str, value: str) -> list[Any]:
@@ -181,23 +177,30 @@ def protect(conn: Connection, actor: audit.Actor, domain: str) -> str:
     return name
 
 
-def quarantine(conn: Connection, actor: audit.Actor, key_id: str, reason: str) -> int:
-    """Revoke ``key_id`` and pull what it submitted out of exports and check answers;
-    returns how many object versions are held back."""
+def quarantine(conn: Connection, actor: audit.Actor, key_id: str, reason: str,
+               rules: LinkRules | None = None) -> int:
+    """Revoke ``key_id`` and pull what it submitted out of exports, check answers and
+    campaigns (``rules``: the hub's link rules); returns how many object versions are held
+    back."""
     info = keys.revoke(conn, actor, key_id)
     conn.execute(delete(key_quarantine).where(key_quarantine.c.key_id == key_id))
     conn.execute(key_quarantine.insert().values(key_id=key_id, org=info.org, reason=reason,
                                                 by_org=actor.org, at_us=now_us()))
     count = len(conn.execute(select(stix_objects.c.pk).where(
         stix_objects.c.submitted_key == key_id)).all())
+    reports = guard_links.pull(conn, key_id, rules or load_rules())
     audit.record(conn, actor, "key.quarantine", [], {"key_id": key_id, "org": info.org,
-                                                     "reason": reason, "versions": count})
+                                                     "reason": reason, "versions": count,
+                                                     "reports_out_of_campaigns": reports})
     return count
 
 
-def release(conn: Connection, actor: audit.Actor, key_id: str) -> None:
-    """Put a quarantined key's contributions back (the key stays revoked)."""
+def release(conn: Connection, actor: audit.Actor, key_id: str,
+            rules: LinkRules | None = None) -> None:
+    """Put a quarantined key's contributions back (the key stays revoked): its values in
+    exports and check answers, its reports' links and campaigns."""
     gone = conn.execute(delete(key_quarantine).where(key_quarantine.c.key_id == key_id))
     if not gone.rowcount:
         raise InvalidInput(f"key {key_id!r} is not quarantined", ["key_id"])
-    audit.record(conn, actor, "key.release", [], {"key_id": key_id})
+    links = guard_links.restore(conn, key_id, rules or load_rules())
+    audit.record(conn, actor, "key.release", [], {"key_id": key_id, "links_back": links})

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, select
 
-from bayanihan.correlate import infrastructure, media_index
+from bayanihan.correlate import guard_links, infrastructure, media_index
 from bayanihan.correlate.links import Link, LinkRules, pair
 from bayanihan.correlate.lures import LureIndex, LureInputError
 from bayanihan.correlate.media import AudioPrint, ImagePrint
@@ -268,7 +268,8 @@ def gather_links(conn: Connection, facts: ReportFacts, rules: LinkRules,
                  media: Sequence[MediaPrint] = (), *, embeddings: bool = False,
                  ) -> tuple[list[Link], list[tuple[str, str]]]:
     """Index the report everywhere and return its links (best per pair and kind), and the
-    infrastructure values skipped as too common."""
+    infrastructure values skipped as too common. Links touching a report of a quarantined
+    key are set aside, not returned (:func:`.guard_links.divert`)."""
     values = infrastructure.values_of(facts.objects)
     infrastructure.index_values(conn, facts.report_id, values)
     infra, common = infrastructure.shared_values(conn, facts.report_id, values, rules)
@@ -279,4 +280,4 @@ def gather_links(conn: Connection, facts: ReportFacts, rules: LinkRules,
         key = (link.report_a, link.report_b, link.kind)
         if key not in best or link.score > best[key].score:
             best[key] = link
-    return list(best.values()), common
+    return guard_links.divert(conn, facts.report_id, list(best.values())), common
