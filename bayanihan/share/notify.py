@@ -8,11 +8,19 @@ before it commits: PostgreSQL sends it on commit, never for a rollback); a liste
 psycopg 3 connection, ``LISTEN``) in every process wakes that process's reader. The
 payload is only a hint: readers always read the log itself, and poll it slowly too, so
 a lost notification delays an event by at most the poll interval and never loses it.
+
+With SQLite, other processes (the command line revoking a key, quarantining one) have no
+NOTIFY; a watcher thread reads ``PRAGMA data_version`` every :data:`SQLITE_WATCH_SECONDS`
+on its own connection. The number changes whenever another connection, in any process, has
+committed; reading it touches only the shared-memory WAL index (a few microseconds, no
+disk), so a revocation from another process ends its streams within about a quarter of a
+second instead of at the reader's next safety poll.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Protocol
@@ -26,6 +34,8 @@ from bayanihan.store.database import Database
 log = logging.getLogger("bayanihan.notify")
 
 CHANNEL = "bayanihan_events"
+#: Seconds between two reads of SQLite's ``data_version`` (commits of other processes).
+SQLITE_WATCH_SECONDS = 0.25
 #: The select list runs only for the row that passes WHERE: no NOTIFY when nothing is new.
 NOTIFY_SQL = ("SELECT m, pg_notify(%s, m::text) FROM (SELECT max(position) AS m FROM events) s "
               "WHERE m > %s")
@@ -125,5 +135,54 @@ class PostgresNotifier(LocalNotifier):
             self._wake(position)
 
 
+class SqliteNotifier(LocalNotifier):
+    """Local wake-ups plus commits of other processes, seen through ``data_version``."""
+
+    def __init__(self, db: Database, every: float = SQLITE_WATCH_SECONDS) -> None:
+        super().__init__(db)
+        self.path = make_url(db.url).database or ""
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._watching = threading.Event()
+
+    def start(self, wake: Wake) -> None:
+        super().start(wake)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name="bayanihan-sqlite-watch",
+                                        daemon=True)
+        self._thread.start()
+        self._watching.wait(10)
+
+    def stop(self) -> None:
+        super().stop()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
+                                       check_same_thread=False)
+                try:
+                    seen = conn.execute("PRAGMA data_version").fetchone()[0]
+                    self._watching.set()
+                    while not self._stop.wait(self.every):
+                        now = conn.execute("PRAGMA data_version").fetchone()[0]
+                        if now != seen:
+                            seen = now
+                            if self._wake is not None:
+                                self._wake(None)
+                finally:
+                    conn.close()
+            except sqlite3.Error:
+                log.warning("watching the SQLite file for other processes' commits failed; "
+                            "retrying", exc_info=True)
+                self._watching.set()
+                self._stop.wait(1.0)
+
+
 def notifier_for(db: Database) -> Notifier:
-    return LocalNotifier(db) if db.is_sqlite else PostgresNotifier(db)
+    return SqliteNotifier(db) if db.is_sqlite else PostgresNotifier(db)

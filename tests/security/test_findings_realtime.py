@@ -151,10 +151,8 @@ def test_webhooks_stop_when_the_key_that_made_them_is_revoked(
 
 
 def _revoke_elsewhere(hub: RunningHub, key_id: str) -> None:
-    """Revoke as another process would (the command line): its own Database object."""
-    if hub.hub.db.is_sqlite:  # SQLite has no cross-process wake-up: same process here
-        hub.hub.db.write_sync(keys.revoke, audit.Actor.console(), key_id)
-        return
+    """Revoke as another process would (the command line): its own Database object (on
+    SQLite, only ``data_version`` tells the server: share/notify.py)."""
     other = Hub(hub.hub.settings)
     try:
         other.db.write_sync(keys.revoke, audit.Actor.console(), key_id)
