@@ -78,13 +78,16 @@ class Hub:
         self._touched: dict[str, int] = {}
 
     # -- start-up --------------------------------------------------------------------
-    def open(self) -> str | None:
+    def open(self, *, statistics: bool = True) -> str | None:
         """Create/upgrade the schema; on an empty hub make the operator and its admin key.
+        ``statistics=False`` skips the planner's ``ANALYZE`` (a command that only reads, such
+        as ``bayanihan export``: it read every index, 2 s and 64 MB of cache at 1M values).
 
         Returns the path of a newly written admin key file, or None.
         """
         self.db.upgrade()
-        self.db.refresh_statistics()  # the planner's table sizes, as of this start
+        if statistics:
+            self.db.refresh_statistics()  # the planner's table sizes, as of this start
         return self.db.write_sync(self._first_start)
 
     def _first_start(self, conn: Connection) -> str | None:

@@ -1,5 +1,5 @@
 """``python -m bayanihan.cli``: the same as the ``bayanihan`` command."""
 
-from bayanihan.cli.main import main
+from bayanihan.cli import main
 
 main()

@@ -3,11 +3,14 @@ options, opening the hub, and turning hub errors into one clear line (never a tr
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import httpx
 import sqlalchemy.exc
@@ -31,11 +34,13 @@ ConfigOpt = Annotated[Path | None, typer.Option(
 
 
 @contextmanager
-def opened(database: str | None, config: Path | None = None) -> Iterator[Hub]:
+def opened(database: str | None, config: Path | None = None, *,
+           statistics: bool = True) -> Iterator[Hub]:
+    """The hub, opened (``statistics=False``: no ``ANALYZE``, for commands that only read)."""
     settings = load_settings(config, database_url=database)
     hub = Hub(settings)
     try:
-        created = hub.open()
+        created = hub.open(statistics=statistics)
         if created:
             err.print(f"[yellow]First start:[/] the admin key is in {created} (only you can read it).")
         yield hub
@@ -87,3 +92,42 @@ def run(fn: Callable[[], T]) -> T:
         where = f" ({', '.join(exc.fields)})" if exc.fields else ""
         err.print(f"[red]error:[/] {exc.detail}{where}")
         raise typer.Exit(2) from None
+
+
+def start(app: typer.Typer, argv: list[str] | None = None) -> Any:
+    """Run ``app`` as ``bayanihan``: an error is one line and a non-zero exit, never a
+    traceback (unless ``--debug`` or ``BAYANIHAN_DEBUG=1``). Exit codes: 0 done, 1 failed
+    (or some input refused), 2 bad input or a hub error, 130 interrupted."""
+    args = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in args or os.environ.get("BAYANIHAN_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]
+    # commands other than serve speak through the console, not the log (serve sets it up)
+    logging.getLogger().addHandler(logging.NullHandler())
+    try:
+        code = app(args=args, standalone_mode=False, prog_name="bayanihan")
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise SystemExit(130) from None
+    except Exception as exc:
+        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # a usage error
+            raise SystemExit(_usage(exc)) from None
+        if type(exc).__name__ == "Abort":
+            err.print("aborted")
+            raise SystemExit(1) from None
+        if debug:
+            raise
+        err.print(f"[red]error:[/] {explain(exc)} (--debug shows where)", highlight=False)
+        raise SystemExit(1) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _usage(exc: Exception) -> int:
+    """A usage error (click's) as one line; the help when a group is called bare."""
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__.startswith("NoArgsIsHelp") and ctx is not None:
+        print(ctx.get_help())
+        return 0
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    err.print(f"[red]error:[/] {exc.format_message()}{where}",  # type: ignore[attr-defined]
+              highlight=False)
+    return int(getattr(exc, "exit_code", 2))

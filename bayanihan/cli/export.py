@@ -28,7 +28,7 @@ from bayanihan.share.exports.formats import Scope, parse_scope
 from bayanihan.share.policy import PUBLIC, Reader
 from bayanihan.store import organisations as orgs
 
-__all__ = ["export"]
+__all__ = ["export", "lone_app"]
 
 KeyOpt = Annotated[str | None, typer.Option(
     "--key", envvar="BAYANIHAN_KEY", show_envvar=True, show_default=False,
@@ -60,6 +60,8 @@ def _write(chunks: Iterable[str], output: Path | None) -> None:
 def _local(hub: Hub, fmt: str, reader: Reader, scope: Scope, output: Path | None) -> None:
     hub.db.write_sync(value_index.catch_up)
     with hub.db.read_engine.connect() as conn:
+        if hub.db.is_sqlite:  # a one-pass read: a smaller page cache (the default is 64 MiB)
+            conn.exec_driver_sql("PRAGMA cache_size=-16384")
         ctx = export_context(conn, reader, scope)
         if fmt != "misp":
             _write(exports.render(fmt, ctx), output)
@@ -134,6 +136,19 @@ def export(
             if not _remote(url, key or os.environ.get("BAYANIHAN_KEY"), fmt, params, output):
                 err.print(f"unchanged since the last fetch ({output} kept)")
             return
-        with opened(database, config) as hub:
+        with opened(database, config, statistics=False) as hub:
             _local(hub, fmt, _reader(hub, org), scope, output)
     run(go)
+
+
+def lone_app() -> typer.Typer:
+    """``bayanihan`` with only this command mounted (``bayanihan.cli.main()`` starts it so)."""
+    app = typer.Typer(help="Bayanihan: the regional threat-intelligence hub.",
+                      no_args_is_help=True, pretty_exceptions_enable=False)
+
+    @app.callback()
+    def _group() -> None:
+        """Bayanihan: the regional threat-intelligence hub."""
+
+    app.command("export")(export)
+    return app

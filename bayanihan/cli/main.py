@@ -5,8 +5,6 @@ package (admin, campaigns, sandbox, sync); this one mounts them and holds ``serv
 from __future__ import annotations
 
 import logging
-import os
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +14,7 @@ from rich.table import Table
 from bayanihan.cli.admin import audit_app, key_app, org_app
 from bayanihan.cli.backup import backup_app
 from bayanihan.cli.campaigns import campaigns_app
-from bayanihan.cli.common import ConfigOpt, DatabaseOpt, err, explain, opened, out, port_in_use, run
+from bayanihan.cli.common import ConfigOpt, DatabaseOpt, err, opened, out, port_in_use, run, start
 from bayanihan.cli.demo import demo
 from bayanihan.cli.export import export
 from bayanihan.cli.guard import guard_app
@@ -147,40 +145,8 @@ def ingest(
 def main(argv: list[str] | None = None) -> Any:
     """Run the command line: an error is one line and a non-zero exit, never a traceback
     (unless ``--debug`` or ``BAYANIHAN_DEBUG=1``). Exit codes: 0 done, 1 failed (or some
-    input refused), 2 bad input or a hub error, 130 interrupted."""
-    args = list(argv if argv is not None else sys.argv[1:])
-    debug = "--debug" in args or os.environ.get("BAYANIHAN_DEBUG") == "1"
-    args = [a for a in args if a != "--debug"]
-    # commands other than serve speak through the console, not the log (serve sets it up)
-    logging.getLogger().addHandler(logging.NullHandler())
-    try:
-        code = app(args=args, standalone_mode=False, prog_name="bayanihan")
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        raise SystemExit(130) from None
-    except Exception as exc:
-        if hasattr(exc, "format_message") and hasattr(exc, "exit_code"):  # a usage error
-            raise SystemExit(_usage(exc)) from None
-        if type(exc).__name__ == "Abort":
-            err.print("aborted")
-            raise SystemExit(1) from None
-        if debug:
-            raise
-        err.print(f"[red]error:[/] {explain(exc)} (--debug shows where)", highlight=False)
-        raise SystemExit(1) from None
-    raise SystemExit(code if isinstance(code, int) else 0)
-
-
-def _usage(exc: Exception) -> int:
-    """A usage error (click's) as one line; the help when a group is called bare."""
-    ctx = getattr(exc, "ctx", None)
-    if type(exc).__name__.startswith("NoArgsIsHelp") and ctx is not None:
-        print(ctx.get_help())
-        return 0
-    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
-    err.print(f"[red]error:[/] {exc.format_message()}{where}",  # type: ignore[attr-defined]
-              highlight=False)
-    return int(getattr(exc, "exit_code", 2))
+    input refused), 2 bad input or a hub error, 130 interrupted (``common.start``)."""
+    return start(app, argv)
 
 
 if __name__ == "__main__":

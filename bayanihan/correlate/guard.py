@@ -22,7 +22,7 @@ Every held value can be traced to its indicators, their authors and submitting k
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -39,6 +39,7 @@ from bayanihan.correlate.tables_guard import guard_approval, key_quarantine, pro
 from bayanihan.correlate.tables_values import indicator_value
 from bayanihan.errors import Conflict, InvalidInput
 from bayanihan.model.stix import now_us
+from bayanihan.share.policy import Reader
 from bayanihan.store import audit, keys
 from bayanihan.store.schema import stix_objects
 
@@ -83,18 +84,23 @@ def protected_host(host: str, extra: Collection[str] = ()) -> str | None:
 class Guard:
     """What :func:`value_rows.rows` needs to hold values back, loaded once per read: three
     small tables, whatever the size of the hub (a quarantined key's versions are recognised
-    by their ``submitted_key``, read with each row, never listed)."""
+    by their ``submitted_key``, read with each row, never listed), and, loaded for one
+    reader, the values its own organisation flagged as false positives (``flagged``)."""
 
     quarantined_keys: set[str] = field(default_factory=set)  # key_quarantine.key_id
     extra: set[str] = field(default_factory=set)
     approved: set[tuple[str, str]] = field(default_factory=set)
+    flagged: set[tuple[str, str]] = field(default_factory=set)  # (kind, value)
 
     @classmethod
-    def load(cls, conn: Connection) -> Guard:
-        return cls(set(conn.execute(select(key_quarantine.c.key_id)).scalars()),
-                   set(conn.execute(select(protected_value.c.value)).scalars()),
-                   {(k, v) for k, v in conn.execute(
-                       select(guard_approval.c.kind, guard_approval.c.value))})
+    def load(cls, conn: Connection, reader: Reader | None = None) -> Guard:
+        guard = cls(set(conn.execute(select(key_quarantine.c.key_id)).scalars()),
+                    set(conn.execute(select(protected_value.c.value)).scalars()),
+                    {(k, v) for k, v in conn.execute(
+                        select(guard_approval.c.kind, guard_approval.c.value))})
+        if reader is not None and reader.org:
+            guard.flagged = flagged_values(conn, reader.org, guard.quarantined_keys)
+        return guard
 
     def is_held(self, kind: str, value: str) -> bool:
         if kind not in _HOST_KINDS or (kind, value) in self.approved:
@@ -104,7 +110,55 @@ class Guard:
 
     def holds(self, row: Any) -> bool:
         """True when an index row (submitted_key, kind, value) must not go out."""
-        return row.submitted_key in self.quarantined_keys or self.is_held(row.kind, row.value)
+        return (row.submitted_key in self.quarantined_keys or self.is_held(row.kind, row.value)
+                or (row.kind, row.value) in self.flagged)
+
+    def value_test(self, kind: str) -> Callable[[str], bool] | None:
+        """``is_held`` for one kind as a fast predicate (None: nothing of ``kind`` is held):
+        a domain's suffixes at label boundaries looked up directly (no split and join), for
+        exports of a million values."""
+        if kind not in _HOST_KINDS:
+            return None
+        if kind != "domain":
+            return lambda value: self.is_held(kind, value)
+        names = builtin() | self.extra
+        singles = {n for n in names if "." not in n}
+        pairs = {".".join(n.split(".")[-2:]) for n in names if "." in n}  # last two labels
+        approved = {v for k, v in self.approved if k == kind}
+
+        def held(value: str) -> bool:
+            host = value if value.islower() and not value.endswith(".") \
+                else value.lower().rstrip(".")
+            last = host.rfind(".")
+            if last < 0:
+                return host in singles and value not in approved
+            if singles and host[last + 1:] in singles:
+                return value not in approved
+            # a protected name under which host sits ends in host's last two labels
+            if host[host.rfind(".", 0, last) + 1:] not in pairs:
+                return False
+            return protected_host(host, self.extra) is not None and value not in approved
+        return held
+
+
+def flagged_values(conn: Connection, org: str,
+                   quarantined_keys: Collection[str] = ()) -> set[tuple[str, str]]:
+    """(kind, value) of every value ``org`` flagged as a false positive through a sighting
+    (of whichever indicator, by whoever reported it), but through a quarantined key: the
+    values the flagged indicators name (their indexed versions)."""
+    ids = {ind for ind, key in conn.execute(
+        select(indicator_sighting.c.indicator_id, stix_objects.c.submitted_key)
+        .join(stix_objects, stix_objects.c.pk == indicator_sighting.c.object_pk)
+        .where(indicator_sighting.c.org == org,
+               indicator_sighting.c.verdict == "false-positive"))
+        if key not in quarantined_keys}
+    out: set[tuple[str, str]] = set()
+    chosen = sorted(ids)
+    for start in range(0, len(chosen), 500):
+        out.update((k, v) for k, v in conn.execute(
+            select(indicator_value.c.kind, indicator_value.c.value).where(
+                indicator_value.c.indicator_id.in_(chosen[start:start + 500]))))
+    return out
 
 
 def _naming(conn: Connection, kind: str, value: str) -> list[Any]:

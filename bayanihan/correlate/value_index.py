@@ -23,7 +23,7 @@ from sqlalchemy import Connection, delete, func, select, update
 
 from bayanihan.correlate.links import load_rules
 from bayanihan.correlate.tables_values import export_mark, indicator_report, indicator_value
-from bayanihan.ingest.observables.domains import registered_domain
+from bayanihan.correlate.value_samples import reports_of, sample_digests
 from bayanihan.model.extension import ai_properties
 from bayanihan.model.skeleton import skeleton
 from bayanihan.model.stix import parse_us
@@ -66,6 +66,10 @@ def _host_of(url: str) -> str | None:
     host = urlsplit(url).hostname or ""
     if not host or _IPISH.fullmatch(host) or ":" in host:
         return None
+    # imported here: the observables package (stix2, phonenumbers…) is heavy for a command
+    # that only exports, and only new URLs reach this line
+    from bayanihan.ingest.observables.domains import registered_domain
+
     rules = load_rules()
     if rules.is_common("domain", host) or rules.is_common("domain", registered_domain(host) or ""):
         return None
@@ -113,9 +117,27 @@ def _newest(conn: Connection, kind: str) -> int:
 
 
 def is_fresh(conn: Connection) -> bool:
-    """Whether the index has read every indicator and report (four indexed look-ups)."""
+    """Whether the index has read every indicator and report (five indexed look-ups)."""
     return (_newest(conn, "indicator") <= _mark(conn, "indicator")
-            and _newest(conn, "report") <= _mark(conn, "report"))
+            and _newest(conn, "report") <= _mark(conn, "report")
+            and _mark(conn, "samples") > 0)
+
+
+def _backfill_samples(conn: Connection) -> None:
+    """Once per hub: the samples' TLSH rows for reports indexed before they existed."""
+    if _mark(conn, "samples") > 0:
+        return
+    after = ""
+    while True:
+        ids = list(conn.execute(select(stix_objects.c.id).where(
+            stix_objects.c.type == "report", stix_objects.c.id > after).distinct()
+            .order_by(stix_objects.c.id).limit(_CHUNK)).scalars())
+        if not ids:
+            break
+        sample_digests(conn, ids)
+        after = ids[-1]
+    conn.execute(delete(export_mark).where(export_mark.c.name == "samples"))
+    insert_rows(conn, export_mark, ("name", "position"), [("samples", 1)])
 
 
 def _report_rows(conn: Connection, batch: list[Any]) -> None:
@@ -126,13 +148,17 @@ def _report_rows(conn: Connection, batch: list[Any]) -> None:
              for ref in orjson.loads(body).get("object_refs") or []
              if isinstance(ref, str) and ref.startswith("indicator--")}
     insert_rows(conn, indicator_report, ("indicator_id", "report_id"), sorted(pairs))
+    sample_digests(conn, latest)  # the TLSH of each sample beside its SHA-256 indicator
 
 
 def _indicator_rows(conn: Connection, batch: list[Any]) -> None:
     columns = ("object_pk", "kind", "value", "skeleton", "indicator_id", "vector", "confidence",
                "valid_from_us", "valid_until_us", "version_us")
-    insert_rows(conn, indicator_value, columns,
-                [row for r in batch for row in _rows(r.pk, r.version_us, r.body)])
+    rows = [row for r in batch for row in _rows(r.pk, r.version_us, r.body)]
+    insert_rows(conn, indicator_value, columns, rows)
+    hashed = {row[4] for row in rows if row[1] == "sha256"}
+    if hashed:  # a new version of a sample's indicator keeps the sample's TLSH
+        sample_digests(conn, reports_of(conn, hashed))
 
 
 def catch_up(conn: Connection) -> int:
@@ -157,4 +183,5 @@ def catch_up(conn: Connection) -> int:
             mark = batch[-1].date_added
             read += len(batch)
         conn.execute(update(export_mark).where(export_mark.c.name == kind).values(position=mark))
+    _backfill_samples(conn)
     return read

@@ -7,7 +7,7 @@ import io
 from collections.abc import Callable, Iterator
 
 from bayanihan.model.stix import format_ms
-from bayanihan.share.exports.formats import Context, Format, header_lines
+from bayanihan.share.exports.formats import Context, Format, header_lines, value_pages
 
 __all__ = ["csv_rows", "plain_list"]
 
@@ -19,14 +19,9 @@ def plain_list(fmt: Format) -> Callable[[Context], Iterator[str]]:
     """A renderer writing one value a line under the header."""
     def render(ctx: Context) -> Iterator[str]:
         yield "".join(f"# {line}\n" for line in header_lines(ctx, fmt))
-        batch: list[str] = []
-        for row in ctx.fetch(ctx.scope):
-            batch.append(row.value)
-            if len(batch) >= 2000:
-                yield "\n".join(batch) + "\n"
-                batch.clear()
-        if batch:
-            yield "\n".join(batch) + "\n"
+        for kind in sorted(ctx.scope.kinds):
+            for page in value_pages(ctx, kind):
+                yield "\n".join(page) + "\n"
     return render
 
 
