@@ -15,15 +15,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, select
 
-from bayanihan.correlate.lures import LureInputError
+from bayanihan.correlate.lures import CACHED_TEXT, LureInputError
 from bayanihan.correlate.report_links import lure_index
 from bayanihan.correlate.tables_campaigns import linked_report
-from bayanihan.correlate.tables_values import indicator_value
-from bayanihan.correlate.value_rows import rows
+from bayanihan.correlate.value_rows import lookup
 from bayanihan.correlate.variants import VariantIndex
 from bayanihan.errors import InvalidInput
 from bayanihan.ingest.observables import (
@@ -35,7 +35,6 @@ from bayanihan.ingest.observables import (
     extract,
     normalize_domain,
 )
-from bayanihan.share.exports.formats import Scope
 from bayanihan.share.policy import Reader, visible
 from bayanihan.store.schema import stix_objects
 
@@ -107,16 +106,32 @@ def _item(kind: str, value: str) -> Item:
             raise ObservableError("file-hash", value, "send a SHA-256 or TLSH digest")
     else:  # message
         item.lure = value
-        for obs in extract(value):
-            mapped = _OBS_KIND.get(obs.kind)
-            if mapped:
-                item.keys.append((mapped, obs.value))
-            if obs.kind in ("url", "domain-name") and obs.get("skeleton"):
-                item.skeletons.append(str(obs.get("skeleton")))
-                if obs.get("host") and obs.get("host_kind", "domain-name") == "domain-name":
-                    item.keys.append(("domain", str(obs.get("host"))))
+        keys, skeletons = _message_parts(value) if len(value) <= CACHED_TEXT \
+            else _read_message(value)
+        item.keys.extend(keys)
+        item.skeletons.extend(skeletons)
     item.keys = list(dict.fromkeys(item.keys))
     return item
+
+
+def _read_message(text: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(kind, value) keys and lookalike skeletons of the observables in a message."""
+    keys: list[tuple[str, str]] = []
+    skeletons: list[str] = []
+    for obs in extract(text):
+        mapped = _OBS_KIND.get(obs.kind)
+        if mapped:
+            keys.append((mapped, obs.value))
+        if obs.kind in ("url", "domain-name") and obs.get("skeleton"):
+            skeletons.append(str(obs.get("skeleton")))
+            if obs.get("host") and obs.get("host_kind", "domain-name") == "domain-name":
+                keys.append(("domain", str(obs.get("host"))))
+    return tuple(keys), tuple(skeletons)
+
+
+#: a message's observables are kept per text (a gateway checks one wave's SMS again and
+#: again; extracting them costs about 0.5 ms), like its lure signature (correlate/lures.py)
+_message_parts = lru_cache(maxsize=2048)(_read_message)
 
 
 def parse_items(raw: Any) -> list[Item]:
@@ -162,22 +177,9 @@ def _value_matches(conn: Connection, reader: Reader, items: Sequence[Item],
                    at_us: int | None) -> tuple[dict[tuple[str, str], Any], dict[str, list[Any]]]:
     keys = {k for it in items for k in it.keys}
     skels = {s for it in items for s in it.skeletons}
-    if not keys and not skels:
-        return {}, {}
-    cond = []  # kinds IN and values IN: an index search on both columns (a tuple IN is not)
-    if keys:
-        cond.append(and_(indicator_value.c.kind.in_(sorted({k for k, _ in keys})),
-                         indicator_value.c.value.in_(sorted({v for _, v in keys}))))
-    if skels:
-        cond.append(indicator_value.c.skeleton.in_(sorted(skels)))
-    pairs = {(k, v) for k, v in conn.execute(
-        select(indicator_value.c.kind, indicator_value.c.value).where(or_(*cond)))}
-    if not pairs:
-        return {}, {}
     exact: dict[tuple[str, str], Any] = {}
     by_skeleton: dict[str, list[Any]] = defaultdict(list)
-    scope = Scope()
-    for row in rows(conn, reader, scope, context=True, at_us=at_us, values=pairs):
+    for row in lookup(conn, reader, keys, skels, at_us):
         if (row.kind, row.value) in keys:
             exact[(row.kind, row.value)] = row
         if row.skeleton in skels:
@@ -191,20 +193,28 @@ def _row_json(row: Any, match: str) -> dict[str, Any]:
             "indicators": row.indicators}
 
 
+def _near_lures(conn: Connection, items: Sequence[Item]) -> dict[int, list[tuple[str, float]]]:
+    """item number -> (report, score) of the stored lures each message is a copy of (one
+    statement a message: batching them was tried and was slower, see docs/benchmarks.md)."""
+    index = lure_index()
+    out: dict[int, list[tuple[str, float]]] = {}
+    for n, it in enumerate(items):
+        if it.lure:
+            try:
+                out[n] = [(m.lure_ref.split("#", 1)[0], m.score)
+                          for m in index.similar(conn, it.lure, None)]
+            except (LureInputError, ValueError):
+                out[n] = []
+    return out
+
+
 def check(conn: Connection, reader: Reader, items: Sequence[Item],
           at_us: int | None = None) -> list[dict[str, Any]]:
     """One result per item, in order."""
     exact, by_skeleton = _value_matches(conn, reader, items, at_us)
-    lures: dict[int, list[tuple[str, float]]] = {}
     variants: dict[int, list[tuple[str, int]]] = {}
-    index = lure_index()
+    lures = _near_lures(conn, items)
     for n, it in enumerate(items):
-        if it.lure:
-            try:
-                lures[n] = [(m.lure_ref.split("#", 1)[0], m.score)
-                            for m in index.similar(conn, it.lure, None)]
-            except (LureInputError, ValueError):
-                lures[n] = []
         if it.tlsh:
             variants[n] = [(m.object_ref.split("|", 1)[0], m.distance)
                            for m in VariantIndex().near(conn, it.tlsh)]

@@ -7,15 +7,17 @@ confidence); :func:`rows` yields the values one reader may see, in a stable orde
 :class:`Row` per distinct value. A value is left out when its indicator is revoked or not
 the latest version, expired (``valid_until``), decayed to confidence 0, below the scope's
 minimum confidence, or flagged as a false positive by a sighting the reader may see.
+:func:`lookup` applies the same rules to the values a check call asks about, with a
+bounded number of statements whatever the number of values asked or stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, select, tuple_
+from sqlalchemy import Connection, and_, or_, select, tuple_
 
 from bayanihan.correlate.guard import Guard
 from bayanihan.correlate.sightings import DAY_US, decay_of, decayed
@@ -27,24 +29,27 @@ from bayanihan.share.exports.formats import KINDS, Context, Row, Scope
 from bayanihan.share.policy import Reader, visible
 from bayanihan.store.schema import stix_objects
 
-__all__ = ["context_of", "export_context", "rows"]
+__all__ = ["context_of", "export_context", "lookup", "rows"]
 
 _CHUNK = 5000
 _DECAY_KIND = {"sha256": "file", "tlsh": "file"}
 _TLP_ORDER = [t.value for t in TLP]
 
 
-def _sightings(conn: Connection, reader: Reader,
-               held: Collection[int] = ()) -> dict[str, tuple[int, int, int]]:
+def _sightings(conn: Connection, reader: Reader, guard: Guard,
+               indicators: Collection[str] | None = None) -> dict[str, tuple[int, int, int]]:
     """indicator id -> (seen-by, false-positive-by, latest seen) from visible sightings
-    (but those of quarantined keys: ``held``, correlate/guard.py)."""
+    (but those of quarantined keys, correlate/guard.py); only of ``indicators`` if given."""
+    query = (select(indicator_sighting.c.indicator_id, indicator_sighting.c.org,
+                    indicator_sighting.c.verdict, indicator_sighting.c.seen_us,
+                    stix_objects.c.submitted_key)
+             .join(stix_objects, stix_objects.c.pk == indicator_sighting.c.object_pk)
+             .where(visible(reader)))
+    if indicators is not None:
+        query = query.where(indicator_sighting.c.indicator_id.in_(sorted(indicators)))
     found: dict[str, tuple[set[str], set[str], int]] = {}
-    for ind, org, verdict, seen, pk in conn.execute(
-            select(indicator_sighting.c.indicator_id, indicator_sighting.c.org,
-                   indicator_sighting.c.verdict, indicator_sighting.c.seen_us, stix_objects.c.pk)
-            .join(stix_objects, stix_objects.c.pk == indicator_sighting.c.object_pk)
-            .where(visible(reader))):
-        if pk in held:
+    for ind, org, verdict, seen, key in conn.execute(query):
+        if key in guard.quarantined_keys:
             continue
         seen_by, wrong_by, last = found.setdefault(ind, (set(), set(), 0))
         (wrong_by if verdict == "false-positive" else seen_by).add(org)
@@ -79,7 +84,8 @@ def _current(conn: Connection, reader: Reader, scope: Scope) -> Any:
                     indicator_value.c.indicator_id, indicator_value.c.vector,
                     indicator_value.c.confidence, indicator_value.c.valid_from_us,
                     indicator_value.c.valid_until_us, indicator_value.c.version_us,
-                    indicator_value.c.object_pk, stix_objects.c.tlp, stix_objects.c.date_added)
+                    indicator_value.c.object_pk, stix_objects.c.tlp, stix_objects.c.date_added,
+                    stix_objects.c.submitted_key)
              .join(stix_objects, stix_objects.c.pk == indicator_value.c.object_pk)
              .where(stix_objects.c.is_latest.is_(True), stix_objects.c.revoked.is_(False),
                     visible(reader)))
@@ -95,23 +101,13 @@ def _current(conn: Connection, reader: Reader, scope: Scope) -> Any:
 
 
 def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = False,
-         at_us: int | None = None,
-         values: Collection[tuple[str, str]] | None = None) -> Iterator[Row]:
-    """The values ``reader`` may see within ``scope``, ordered by (kind, value); with
-    ``values`` ((kind, value) pairs), only those (the check API's look-up: kinds IN and
-    values IN, so both index columns are searched; a few extra pairs may come back)."""
-    now = at_us or now_us()
-    guard = Guard.load(conn)  # protected values and quarantined keys (correlate/guard.py)
-    marks = _sightings(conn, reader, guard.quarantined)
+         at_us: int | None = None) -> Iterator[Row]:
+    """The values ``reader`` may see within ``scope``, ordered by (kind, value)."""
+    guard = Guard.load(conn, reader)  # protected, quarantined, own false positives
+    marks = _sightings(conn, reader, guard)
     wanted = None
     ctx: dict[str, tuple[set[str], set[str]]] = {}
-    if values is not None:
-        kinds, wanted_values = sorted({k for k, _ in values}), sorted({v for _, v in values})
-        ids = conn.execute(select(indicator_value.c.indicator_id).where(
-            indicator_value.c.kind.in_(kinds),
-            indicator_value.c.value.in_(wanted_values))).scalars().all()
-        ctx = context_of(conn, reader, scope.campaign, set(ids)) if context else {}
-    elif context or scope.campaign or scope.countries:
+    if context or scope.campaign or scope.countries:
         ctx = context_of(conn, reader, scope.campaign)
     if scope.campaign or scope.countries:
         if scope.campaign:
@@ -120,17 +116,57 @@ def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = Fals
             chosen = set(scope.countries)
             wanted = {i for i in (wanted if wanted is not None else ctx) if ctx[i][1] & chosen}
     base = _current(conn, reader, scope)
-    if values is not None:
-        base = base.where(indicator_value.c.kind.in_(kinds),
-                          indicator_value.c.value.in_(wanted_values))
     if wanted is not None and len(wanted) <= 500:
         base = base.where(indicator_value.c.indicator_id.in_(sorted(wanted)))
-    walk = sorted(scope.kinds) if scope.kinds else sorted(KINDS)
-    if values is not None:
-        walk = [k for k in walk if k in kinds]
+    found = _pages(conn, base, sorted(scope.kinds) if scope.kinds else sorted(KINDS))
+    if wanted is not None:
+        found = (r for r in found if r.indicator_id in wanted)
+    yield from _merged(found, guard, marks, ctx, at_us or now_us(), scope.min_confidence)
+
+
+def lookup(conn: Connection, reader: Reader, pairs: Collection[tuple[str, str]],
+           skeletons: Collection[str] = (), at_us: int | None = None) -> list[Row]:
+    """The values (``pairs`` of kind and value) and the domains with one of ``skeletons``
+    that ``reader`` may see, with their campaigns and countries, by the rules of
+    :func:`rows` (whole hub scope), ordered by (kind, value); a few values besides those
+    asked may come back (kinds IN and values IN). Five statements whatever the number of
+    values: the index rows with their objects, the guard's tables, sightings and reports
+    of the indicators found."""
+    c = indicator_value.c
+    terms = []
+    if pairs:  # kinds IN and values IN: an index search on both columns (a tuple IN is not)
+        terms.append(and_(c.kind.in_(sorted({k for k, _ in pairs})),
+                          c.value.in_(sorted({v for _, v in pairs}))))
+    if skeletons:
+        terms.append(c.skeleton.in_(sorted(set(skeletons))))
+    if not terms:
+        return []
+    found = [r for r in conn.execute(  # is_latest/revoked checked here, not in SQL: as SQL
+        select(c.kind, c.value, c.skeleton, c.indicator_id, c.vector,  # terms SQLite chose
+               c.confidence, c.valid_from_us, c.valid_until_us,  # the is_latest index and
+               c.version_us, c.object_pk, stix_objects.c.tlp,  # scanned every latest object
+               stix_objects.c.date_added, stix_objects.c.submitted_key,
+               stix_objects.c.is_latest, stix_objects.c.revoked)
+        .join(stix_objects, stix_objects.c.pk == c.object_pk)
+        .where(or_(*terms), visible(reader))) if r.is_latest and not r.revoked]
+    if not found:
+        return []
+    found.sort(key=lambda r: (r.kind, r.value, r.object_pk))
+    ids = {r.indicator_id for r in found}
+    guard = Guard.load(conn, reader)
+    marks = _sightings(conn, reader, guard, ids)
+    ctx = context_of(conn, reader, None, ids)
+    return list(_merged(found, guard, marks, ctx, at_us or now_us(), 1))
+
+
+def _merged(found: Iterable[Any], guard: Guard, marks: dict[str, tuple[int, int, int]],
+            ctx: dict[str, tuple[set[str], set[str]]], now: int,
+            min_confidence: int) -> Iterator[Row]:
+    """One :class:`Row` per distinct value of ``found`` (index rows in (kind, value) order)
+    that is not held, flagged, expired or decayed below ``min_confidence``."""
     pending: Row | None = None
-    for r in _pages(conn, base, walk):
-        if (wanted is not None and r.indicator_id not in wanted) or guard.holds(r):
+    for r in found:
+        if guard.holds(r):
             continue
         seen_by, wrong_by, last_seen = marks.get(r.indicator_id, (0, 0, 0))
         if wrong_by or (r.valid_until_us is not None and r.valid_until_us <= now):
@@ -139,7 +175,7 @@ def rows(conn: Connection, reader: Reader, scope: Scope, *, context: bool = Fals
         anchor = max(r.valid_from_us, last_seen)
         score = decayed(max(0, min(100, r.confidence + 10 * seen_by)), now - anchor,
                         lifetime, speed)
-        if score < max(1, scope.min_confidence):
+        if score < max(1, min_confidence):
             continue
         if pending is not None and (pending.kind, pending.value) == (r.kind, r.value):
             _merge(pending, r, score, ctx)
@@ -195,4 +231,11 @@ def export_context(conn: Connection, reader: Reader, scope: Scope,
     def campaigns() -> set[str]:
         return {c for camps, _ in context_of(conn, reader).values() for c in camps}
 
-    return Context(conn, reader, scope, fetch, at_us or now_us(), campaigns)
+    def pages(s: Scope, kind: str) -> Iterator[list[str]]:
+        from bayanihan.correlate.value_pages import value_pages  # it reads this module
+
+        if s.campaign or s.countries:  # scoped through the reports: the full row source
+            return (page for row in rows(conn, reader, s, at_us=at_us) for page in [[row.value]])
+        return value_pages(conn, reader, s, kind, at_us=at_us)
+
+    return Context(conn, reader, scope, fetch, at_us or now_us(), campaigns, pages)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
 
@@ -102,8 +103,15 @@ def visible(reader: Reader, table: Table = stix_objects) -> ColumnElement[bool]:
     """SQL condition true for the rows of ``table`` that ``reader`` may see.
 
     ``table`` has the columns ``tlp``, ``author_org``, ``audience`` and ``pk`` of
-    :data:`bayanihan.store.schema.stix_objects`.
+    :data:`bayanihan.store.schema.stix_objects`. The condition depends on nothing but
+    ``reader`` (a frozen value) and ``table``, so it is built once per pair and kept
+    (building it took about 0.5 ms, several times per check call).
     """
+    return _visible(reader, table)
+
+
+@lru_cache(maxsize=1024)
+def _visible(reader: Reader, table: Table) -> ColumnElement[bool]:
     tlp = table.c.tlp
     if not reader.authenticated:
         return tlp == TLP.CLEAR.value
