@@ -145,20 +145,15 @@ def flagged_values(conn: Connection, org: str,
                    quarantined_keys: Collection[str] = ()) -> set[tuple[str, str]]:
     """(kind, value) of every value ``org`` flagged as a false positive through a sighting
     (of whichever indicator, by whoever reported it), but through a quarantined key: the
-    values the flagged indicators name (their indexed versions)."""
-    ids = {ind for ind, key in conn.execute(
-        select(indicator_sighting.c.indicator_id, stix_objects.c.submitted_key)
+    values the flagged indicators name (their indexed versions). One statement."""
+    return {(kind, value) for kind, value, key in conn.execute(
+        select(indicator_value.c.kind, indicator_value.c.value, stix_objects.c.submitted_key)
+        .select_from(indicator_sighting)
         .join(stix_objects, stix_objects.c.pk == indicator_sighting.c.object_pk)
+        .join(indicator_value, indicator_value.c.indicator_id == indicator_sighting.c.indicator_id)
         .where(indicator_sighting.c.org == org,
                indicator_sighting.c.verdict == "false-positive"))
         if key not in quarantined_keys}
-    out: set[tuple[str, str]] = set()
-    chosen = sorted(ids)
-    for start in range(0, len(chosen), 500):
-        out.update((k, v) for k, v in conn.execute(
-            select(indicator_value.c.kind, indicator_value.c.value).where(
-                indicator_value.c.indicator_id.in_(chosen[start:start + 500]))))
-    return out
 
 
 def _naming(conn: Connection, kind: str, value: str) -> list[Any]:

@@ -37,7 +37,10 @@ indicator_value = Table(
     Column("valid_until_us", BigInteger, nullable=True),
     Column("version_us", BigInteger, nullable=False),
 )
-Index("ix_indicator_value_kind_value", indicator_value.c.kind, indicator_value.c.value)
+# (kind, value) and what the plain lists and RPZ read beside them (migration exports_0002)
+Index("ix_indicator_value_kind_value_cover", indicator_value.c.kind, indicator_value.c.value,
+      indicator_value.c.object_pk, indicator_value.c.vector, indicator_value.c.confidence,
+      indicator_value.c.valid_from_us, indicator_value.c.valid_until_us)
 Index("ix_indicator_value_skeleton", indicator_value.c.skeleton)
 Index("ix_indicator_value_indicator", indicator_value.c.indicator_id)
 
