@@ -85,7 +85,8 @@ class Settings:
     webhook_allow_networks: str = _setting(
         "", "Comma-separated CIDRs webhooks may target besides public addresses (e.g. 10.0.0.0/8).")
     write_requests_per_minute: int = _setting(
-        1200, "Writes (POST/PUT/PATCH/DELETE) one API key may send a minute per process; 0: no limit.")
+        1200, "Writes (POST/PUT/PATCH/DELETE) one API key may send a minute (shared by every process on "
+        "PostgreSQL); 0: no limit.")
     event_prune_every_seconds: float = _setting(3600.0, "Seconds between prunings of the event log.")
     linking_file: str = _setting(
         "", "TOML overriding link weights, thresholds and warning lists (docs/linking.md).")
