@@ -35,6 +35,7 @@ from bayanihan.ingest.observables import (
     extract,
     normalize_domain,
 )
+from bayanihan.model.timing import Stages
 from bayanihan.share.policy import Reader, visible
 from bayanihan.store.schema import stix_objects
 
@@ -209,17 +210,23 @@ def _near_lures(conn: Connection, items: Sequence[Item]) -> dict[int, list[tuple
 
 
 def check(conn: Connection, reader: Reader, items: Sequence[Item],
-          at_us: int | None = None) -> list[dict[str, Any]]:
-    """One result per item, in order."""
-    exact, by_skeleton = _value_matches(conn, reader, items, at_us)
+          at_us: int | None = None, stages: Stages | None = None) -> list[dict[str, Any]]:
+    """One result per item, in order; ``stages`` gets the time of each step (values, lures,
+    variants, reports) for ``Server-Timing``."""
+    stages = Stages() if stages is None else stages
+    with stages.stage("values"):
+        exact, by_skeleton = _value_matches(conn, reader, items, at_us)
+    with stages.stage("lures"):
+        lures = _near_lures(conn, items)
     variants: dict[int, list[tuple[str, int]]] = {}
-    lures = _near_lures(conn, items)
-    for n, it in enumerate(items):
-        if it.tlsh:
-            variants[n] = [(m.object_ref.split("|", 1)[0], m.distance)
-                           for m in VariantIndex().near(conn, it.tlsh)]
-    reports = _reports(conn, reader, {r for v in lures.values() for r, _ in v}
-                       | {r for v in variants.values() for r, _ in v})
+    with stages.stage("variants"):
+        for n, it in enumerate(items):
+            if it.tlsh:
+                variants[n] = [(m.object_ref.split("|", 1)[0], m.distance)
+                               for m in VariantIndex().near(conn, it.tlsh)]
+    with stages.stage("reports"):
+        reports = _reports(conn, reader, {r for v in lures.values() for r, _ in v}
+                           | {r for v in variants.values() for r, _ in v})
     out = []
     for n, it in enumerate(items):
         matches = [_row_json(exact[k], "exact") for k in it.keys if k in exact]

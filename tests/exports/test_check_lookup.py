@@ -96,6 +96,8 @@ def test_a_lookalike_is_found_through_its_skeleton(make_hub: Callable[..., Runni
     matches = r.json()["results"][0]["matches"]
     assert {(m["match"], m["value"]) for m in matches} == {
         ("exact", "pay-fee.example.org"), ("lookalike", LOOKALIKE.encode("idna").decode())}
+    steps = [part.split(";")[0].strip() for part in r.headers["server-timing"].split(",")]
+    assert steps == ["check", "parse", "fresh", "values", "lures", "variants", "reports", "cpu"]
 
 
 def test_a_check_call_costs_the_same_statements_for_4_items_as_for_400(
