@@ -179,7 +179,11 @@ def main() -> None:
           f"in process, n={len(ms)}: p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms")
     with hub_process(url, work) as base, httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=600) as client:
+        t0 = time.perf_counter()
         first = client.get("/api/v1/exports/rpz")
+        print(f"GET /api/v1/exports/rpz over loopback HTTP (streamed by bayanihan serve, whole "
+              f"body read): {time.perf_counter() - t0:.2f} s wall, "
+              f"{len(first.content) / 2**20:.0f} MiB")
         tag = first.headers["etag"]
         times, server = [], []
         for _ in range(args.polls):
