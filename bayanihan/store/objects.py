@@ -163,6 +163,12 @@ def store_versions(conn: Connection, versions: Sequence[NewVersion],
     return list(versions)
 
 
+def not_yours(object_id: str) -> str:
+    """The one refusal of a version of an id another organisation submitted first (and of
+    any version of an id the caller may not read: ingest/blind_refusals.py)."""
+    return f"{object_id}: only the organisation that first submitted this id can add versions of it"
+
+
 def _settle(v: NewVersion, prior: Sequence[Any], mine: Sequence[list[Any]]) -> bool:
     """False (with the outcome set) when ``v`` may not join the versions already known."""
     clash = next((r.body for r in prior if r.version_us == v.version_us), None)
@@ -175,8 +181,7 @@ def _settle(v: NewVersion, prior: Sequence[Any], mine: Sequence[list[Any]]) -> b
             if owner and v.author_org and owner != v.author_org and not is_sco(v.type):
                 v.outcome = Outcome.CONFLICT
                 # never name the owner: the caller may not be allowed to read the object
-                v.reason = (f"{v.id}: only the organisation that first submitted this id can "
-                            "add versions of it")
+                v.reason = not_yours(v.id)
                 return False
         return True
     if clash == v.body or orjson.loads(clash) == v.obj:  # JSON: key order is no difference
