@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from bayanihan.cli.common import err, out, run
 from bayanihan.errors import InvalidInput
 from bayanihan.hub import Hub
+from bayanihan.ingest.ahead import ValidationAhead
 from bayanihan.ingest.bundles import Submitter
 from bayanihan.ingest.releases import ingest_release, is_atlas, is_mitre_release, read_release
 from bayanihan.model.atlas import repair
@@ -28,6 +29,9 @@ from bayanihan.model.tlp import TLP
 from bayanihan.store import organisations as orgs
 
 __all__ = ["TLP_HELP", "ingest_stix", "parse_tlp"]
+
+#: Files at least this large get a validation worker while they are read (ingest/ahead.py).
+AHEAD_FILE_BYTES = 1 << 20
 
 TLP_HELP = ("TLP of objects without a TLP marking of their own: clear, green, amber, "
             "amber+strict (default: clear for MITRE ATT&CK/ATLAS releases, else amber).")
@@ -52,6 +56,14 @@ def ingest_stix(hub: Hub, file: Path, org: str, audience: Sequence[str] | None,
     level = run(lambda: parse_tlp(tlp))
     found = run(lambda: hub.db.read_sync(orgs.require, org.upper()))
     submitter = Submitter(found.code, found.identity_id, found.kind)
+    with ValidationAhead() as ahead:
+        if file.stat().st_size >= AHEAD_FILE_BYTES and hub.validation.processes > 0:
+            ahead.start()  # a validation worker, up by the time the file is read
+        _ingest_read(hub, file, submitter, level, audience, verbose, ahead)
+
+
+def _ingest_read(hub: Hub, file: Path, submitter: Submitter, level: TLP | None,
+                 audience: Sequence[str] | None, verbose: bool, ahead: ValidationAhead) -> None:
     with err.status(f"reading {file.name}…"):
         objects = run(lambda: read_release(file))
     repairs: list[str] = []
@@ -69,7 +81,8 @@ def ingest_stix(hub: Hub, file: Path, org: str, audience: Sequence[str] | None,
         task = bar.add_task(f"storing {file.name}", total=len(objects))
         summary = run(lambda: ingest_release(hub, objects, submitter, tlp=level,
                                              audience=audience,
-                                             progress=lambda n: bar.advance(task, n)))
+                                             progress=lambda n: bar.advance(task, n),
+                                             ahead=ahead))
     tlp_note = f"; unmarked objects at TLP:{level.value.upper()}" if level else ""
     out.print(f"{file.name}: " + summary.lines()[0] + tlp_note, highlight=False)
     for line in summary.lines()[1:]:

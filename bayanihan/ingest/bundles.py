@@ -14,15 +14,22 @@ import orjson
 from sqlalchemy import Connection, select
 
 from bayanihan.errors import InvalidInput, TooLarge
-from bayanihan.ingest.blind_refusals import blind
 from bayanihan.ingest.held import hold, release_held
+from bayanihan.ingest.verdicts import Verdicts
 from bayanihan.model.members import OrgKind
 from bayanihan.model.stix20 import is_stix20, upgrade
-from bayanihan.model.tlp import LEVEL_BY_MARKING, TLP, is_tlp_marking, object_marking_refs, tlp_of
+from bayanihan.model.tlp import (
+    DEFAULT_TLP,
+    LEVEL_BY_MARKING,
+    TLP,
+    is_tlp_marking,
+    object_marking_refs,
+    tlp_of,
+)
 from bayanihan.model.validation import validate
 from bayanihan.store import audit
 from bayanihan.store import organisations as orgs
-from bayanihan.store.objects import NewVersion, Outcome, object_tlp, store_versions
+from bayanihan.store.objects import NewVersion, Outcome, store_versions
 from bayanihan.store.schema import stix_objects
 
 
@@ -131,27 +138,6 @@ def parse_bundle(raw: bytes, max_objects: int, *, envelope: bool = False) -> lis
     return objects
 
 
-#: The problems of the objects of a bundle that have any: index -> [(field, reason)].
-Verdicts = dict[int, list[tuple[str, str]]]
-
-
-def _problems(obj: dict[str, Any]) -> list[tuple[str, str]]:
-    if is_stix20(obj):
-        obj = upgrade(obj)
-    return [(p.path, p.reason) for p in validate(obj)]
-
-
-def verdicts(objects: Sequence[Any], part: int = 0, parts: int = 1) -> Verdicts:
-    """Validation verdicts of the JSON objects in ``objects`` (no database access); with
-    ``parts`` > 1, of every ``parts``-th object from index ``part``."""
-    found: Verdicts = {}
-    for i in range(part, len(objects), parts):
-        obj = objects[i]
-        if isinstance(obj, dict) and (problems := _problems(obj)):
-            found[i] = problems
-    return found
-
-
 def check_object(index: int, obj: Any, submitter: Submitter | None,
                  problems: list[tuple[str, str]] | None = None,
                  ) -> tuple[ObjectResult, dict[str, Any] | None]:
@@ -178,16 +164,17 @@ def check_object(index: int, obj: Any, submitter: Submitter | None,
 
 
 def check_objects(objects: Sequence[Any], submitter: Submitter | None,
-                  known: Verdicts | None = None,
+                  known: Verdicts | None = None, start: int = 0,
                   ) -> tuple[list[ObjectResult], list[tuple[int, dict[str, Any]]]]:
-    """Check every object; ``known``: verdicts found already (by a validation worker)."""
+    """Check every object; ``known``: verdicts found already (by a validation worker).
+    ``start``: the index of ``objects[0]`` in the bundle (results are numbered from it)."""
     results, good = [], []
     for i, obj in enumerate(objects):
         problems = None if known is None else known.get(i, [])
-        result, checked = check_object(i, obj, submitter, problems)
+        result, checked = check_object(start + i, obj, submitter, problems)
         results.append(result)
         if checked is not None:
-            good.append((i, checked))
+            good.append((start + i, checked))
     return results, good
 
 
@@ -205,6 +192,9 @@ def check_audience(conn: Connection, audience: Sequence[str] | None) -> dict[str
 
 def tlp_of_refs(obj: dict[str, Any]) -> TLP | None:
     """The TLP level an object's own markings give it; None when it carries no TLP marking."""
+    refs = obj.get("object_marking_refs")
+    if type(refs) is list and len(refs) == 1 and "granular_markings" not in obj:
+        return LEVEL_BY_MARKING.get(refs[0]) if type(refs[0]) is str else None  # most objects
     return tlp_of(object_marking_refs(obj))  # granular markings count too (issue 13)
 
 
@@ -286,7 +276,7 @@ def store_checked(
             results[index].status = "rejected"
             results[index].errors.append(FieldError(f"objects[{index}].created_by_ref", claim))
             continue
-        tlp = object_tlp(obj) if default_tlp is None else (tlp_of_refs(obj) or default_tlp)
+        tlp = tlp_of_refs(obj) or default_tlp or DEFAULT_TLP
         if tlp is TLP.RED and red_blocked:
             results[index].status = "rejected"
             results[index].errors.append(FieldError("audience", red_blocked))
@@ -301,7 +291,6 @@ def store_checked(
         versions.append((index, NewVersion(obj, author_org=author, tlp=tlp, audience=named,
                                            submitted_key=key_id)))
     store_versions(conn, [v for _, v in versions])
-    blind(conn, fixed_author, [v for _, v in versions])  # one answer on unreadable ids
     for index, v in versions:
         if v.outcome is Outcome.DUPLICATE:
             results[index].status = "duplicate"

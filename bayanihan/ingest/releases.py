@@ -11,6 +11,7 @@ hub's rule -- AMBER -- for any other file), kept beside the object, not written 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 from collections import Counter
@@ -19,8 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bayanihan.ingest.ahead import ValidationAhead
 from bayanihan.ingest.bundles import (
     IngestResult,
+    ObjectResult,
     Submitter,
     check_objects,
     parse_bundle,
@@ -35,6 +38,8 @@ __all__ = ["CHUNK", "MITRE_IDENTITY", "ReleaseSummary", "ingest_release", "is_at
            "is_mitre_release", "read_release"]
 
 CHUNK = 5000
+#: Files with more objects than this are validated ahead in a worker process.
+AHEAD_FROM = 2 * CHUNK
 FIRST_TYPES = ("marking-definition", "identity", "extension-definition")
 #: The identity MITRE's ATT&CK releases name as author.
 MITRE_IDENTITY = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5"
@@ -50,6 +55,7 @@ class ReleaseSummary:
     rejected: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
+    offloaded: int = 0  # objects a worker process validated
 
     def add(self, result: IngestResult) -> None:
         self.objects += len(result.results)
@@ -105,20 +111,45 @@ def _ordered(objects: Sequence[Any]) -> list[Any]:
     return first + rest
 
 
+def _checked(ahead: ValidationAhead, chunk: Sequence[Any], start: int, submitter: Submitter,
+             ) -> tuple[list[ObjectResult], list[tuple[int, dict[str, Any]]]]:
+    """`check_objects` of a chunk (at ``start`` of the release), piece by piece as
+    ``ahead`` hands them over: with the worker's verdicts, or validated here."""
+    parts = {}
+    for first, last, known in ahead.shares(start, start + len(chunk)):
+        parts[first] = check_objects(chunk[first - start:last - start], submitter, known,
+                                     first - start)
+    results = [r for first in sorted(parts) for r in parts[first][0]]
+    good = [g for first in sorted(parts) for g in parts[first][1]]
+    return results, good
+
+
 def ingest_release(hub: Hub, objects: Sequence[Any], submitter: Submitter, *,
                    tlp: TLP | None = TLP.CLEAR, audience: Sequence[str] | None = None,
-                   progress: Callable[[int], None] | None = None) -> ReleaseSummary:
+                   progress: Callable[[int], None] | None = None,
+                   ahead: ValidationAhead | None = None) -> ReleaseSummary:
     """Store ``objects`` (a whole release) as ``submitter``; ``progress(n)`` after each chunk.
 
-    ``tlp``: the TLP of objects without a TLP marking (None: the hub's rule, AMBER)."""
+    ``tlp``: the TLP of objects without a TLP marking (None: the hub's rule, AMBER). With more
+    than :data:`AHEAD_FROM` objects and the hub's ``validation_processes`` above 0 (on a
+    machine with more than one core), a worker process validates the next objects while
+    each chunk is stored (``ingest/ahead.py``; ``ahead``: one the caller started already,
+    e.g. before reading the file)."""
     summary = ReleaseSummary()
     ordered = _ordered(objects)
     store = functools.partial(store_checked, action="objects.ingest", default_tlp=tlp)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start:start + CHUNK]
-        results, good = check_objects(chunk, submitter)
-        result = hub.db.write_sync(store, results, good, submitter, audience)
-        summary.add(result)
-        if progress:
-            progress(len(chunk))
+    with contextlib.ExitStack() as stack:
+        if ahead is None:
+            ahead = stack.enter_context(ValidationAhead())
+            if len(ordered) > AHEAD_FROM and hub.validation.processes > 0:
+                ahead.start()
+        ahead.load(ordered)
+        for start in range(0, len(ordered), CHUNK):
+            chunk = ordered[start:start + CHUNK]
+            results, good = _checked(ahead, chunk, start, submitter)
+            result = hub.db.write_sync(store, results, good, submitter, audience)
+            summary.add(result)
+            if progress:
+                progress(len(chunk))
+    summary.offloaded = ahead.offloaded
     return summary

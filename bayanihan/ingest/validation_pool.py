@@ -18,12 +18,12 @@ import asyncio
 import logging
 import multiprocessing
 import os
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from bayanihan.ingest.bundles import Verdicts, parse_bundle, verdicts
+from bayanihan.ingest.bundles import parse_bundle
+from bayanihan.ingest.verdicts import Verdicts, verdicts, warm
+from bayanihan.model.validation import load_all
 
 log = logging.getLogger("bayanihan.ingest")
 
@@ -34,25 +34,11 @@ MIN_BYTES = 64 * 1024
 GIVE_UP_AFTER = 3
 
 
-def _watch_parent(parent: int, every: float = 0.5) -> None:
-    """In a worker: end this process as soon as the server that started it is gone, however
-    it died (``kill -9`` included: a worker blocked on its task queue never learns of it
-    otherwise, and the multiprocessing resource tracker lives as long as any worker does).
-    Polls ``getppid`` rather than ``PR_SET_PDEATHSIG``, which fires when the *thread* that
-    spawned the worker ends, not the process."""
-    while os.getppid() == parent:
-        time.sleep(every)
-    os._exit(0)
-
-
 def _warm(parent: int | None = None) -> None:
-    """Worker start-up: die with the server; compile the schemas before the first bundle."""
-    if parent is not None:
-        threading.Thread(target=_watch_parent, args=(parent,), name="bayanihan-parent-watch",
-                         daemon=True).start()
-        if os.getppid() != parent:  # the server died while this worker started
-            os._exit(0)
-    import bayanihan.model.validation  # noqa: F401
+    """Worker start-up: die with the server; compile the schemas and import the validator
+    before the first bundle."""
+    warm(parent)
+    load_all()
 
 
 def _bundle_verdicts(raw: bytes, max_objects: int, envelope: bool, part: int, parts: int,
@@ -86,7 +72,9 @@ class ValidationPool:
         self.allowed = True
 
     def warm(self) -> None:
-        """Start the workers now, so the first large bundle does not wait for them (about 2 s)."""
+        """Load the validator here and start the workers now, so the first bundle does not
+        wait for either (about 2 s)."""
+        load_all()
         if self.allowed and self.processes > 0:
             for _ in range(self.processes):
                 self._pool().submit(_warm)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -57,6 +58,8 @@ def format_ms(us: int) -> str:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_MILLIS_Z = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
 
 
 @lru_cache(maxsize=8192)
@@ -67,6 +70,12 @@ def parse_us(text: str) -> int:
     """
     if not isinstance(text, str) or len(text) < 20:
         raise ValueError(f"not a timestamp: {text!r}")
+    if _MILLIS_Z.fullmatch(text):
+        try:  # the common form, 2021-03-02T13:57:47.582Z: one C call
+            delta = datetime.fromisoformat(text[:19]) - _NAIVE_EPOCH
+            return (delta.days * 86_400 + delta.seconds) * 1_000_000 + int(text[20:23]) * 1000
+        except ValueError:
+            pass  # the general path below says what is wrong
     raw = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
     frac = ""
     if "." in raw[19:]:

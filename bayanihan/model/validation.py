@@ -23,18 +23,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from stix2validator import ValidationOptions, validate_instance
-from stix2validator.v21 import enums
-from stix2validator.v21.musts import TIMESTAMP_FORMAT_RE
-
-from bayanihan.model.validation_patterns import pattern_problems
 from bayanihan.model.validation_schema import Check, compile_type, schema_paths
+from bayanihan.model.validator_source import TIMESTAMP_FORMAT_RE, oasis
+from bayanihan.model.validator_source import enums as validator_enums
 
-__all__ = ["VALIDATOR_OPTIONS", "Problem", "validate"]
+__all__ = ["Problem", "load_all", "load_schemas", "validate"]  # and VALIDATOR_OPTIONS, on first use
 
-VALIDATOR_OPTIONS = ValidationOptions(version="2.1")
+
+def __getattr__(name: str) -> Any:
+    if name == "VALIDATOR_OPTIONS":  # the validator's options, imported on first use
+        return oasis()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +60,16 @@ FAST_TYPES = frozenset(
         "autonomous-system",
     }
 )  # fmt: skip
-_SCHEMAS: dict[str, Check] = {t: c for t in FAST_TYPES if (c := compile_type(t)) is not None}
+enums = validator_enums()  # stix2validator.v21.enums, read without importing the validator
+#: Each fast type's schema check, compiled on the type's first object (`_schema`).
+_SCHEMAS: dict[str, Check | None] = {}
 _TIMESTAMPS = {t: ("created", "modified", *enums.TIMESTAMP_PROPERTIES.get(t, ())) for t in FAST_TYPES}
 _ORDERS = {t: (("modified", "ge", "created"), *enums.TIMESTAMP_COMPARE.get(t, ())) for t in FAST_TYPES}
 #: Custom object types (``x-mitre-tactic``…): the validator has no schema for them and checks
 #: them against its ``core`` schema plus the MUST rules that apply to every object
 #: (timestamps, their order, ``lang``, marking self-references) -- all redone here, so a
 #: custom object costs what a standard one does (it took the validator 2.8 ms each).
-_CORE = compile_type("core")
-_KNOWN_TYPES = frozenset(schema_paths())
+_CUSTOM = "core"
 _CUSTOM_TIMESTAMPS = ("created", "modified")
 _CUSTOM_ORDERS = (("modified", "ge", "created"),)
 #: Languages of the region that stix2-validator's RFC 5646 list lacks (Khmer, Lao, Burmese,
@@ -136,12 +139,14 @@ def _fast_accept(obj: Any) -> bool:
     obj_type = obj.get("type")
     if not isinstance(obj_type, str) or "id" not in obj:
         return False
-    schema = _SCHEMAS.get(obj_type)
+    schema = _SCHEMAS.get(obj_type) or _schema(obj_type)
     timestamps, orders = _TIMESTAMPS.get(obj_type), _ORDERS.get(obj_type)
     if schema is None:
         if not _is_custom_object(obj_type, obj):
             return False
-        schema, timestamps, orders = _CORE, _CUSTOM_TIMESTAMPS, _CUSTOM_ORDERS
+        schema, timestamps, orders = _schema(_CUSTOM), _CUSTOM_TIMESTAMPS, _CUSTOM_ORDERS
+        if schema is None:
+            return False
     for key in _DEFER_PROPERTIES:
         if key in obj:
             return False
@@ -171,15 +176,51 @@ def _fast_accept(obj: Any) -> bool:
         pattern = obj.get("pattern")
         if isinstance(pattern, str):
             version = obj.get("pattern_version", obj.get("spec_version", "2.1"))
-            if not isinstance(version, str) or pattern_problems(pattern, version):
+            if not isinstance(version, str) or _pattern_problems()(pattern, version):
                 return False
     return True
 
 
+def _schema(obj_type: str) -> Check | None:
+    """The compiled schema check of a fast type (or of ``core``); None for any other type."""
+    if obj_type not in FAST_TYPES and obj_type != _CUSTOM:
+        return None  # not remembered: custom type names are the sender's to choose
+    if obj_type not in _SCHEMAS:
+        _SCHEMAS[obj_type] = compile_type(obj_type)
+    return _SCHEMAS[obj_type]
+
+
+@cache
+def _known_types() -> frozenset[str]:
+    return frozenset(schema_paths())
+
+
+@cache
+def _pattern_problems() -> Any:
+    """`validation_patterns.pattern_problems` (it imports the validator: on first indicator)."""
+    from bayanihan.model.validation_patterns import pattern_problems
+
+    return pattern_problems
+
+
+def load_schemas() -> None:
+    """Compile every fast type's schema now rather than on the type's first object."""
+    for obj_type in (*FAST_TYPES, _CUSTOM):
+        _schema(obj_type)
+    _known_types()
+
+
+def load_all() -> None:
+    """`load_schemas`, and import the validator and the pattern parser now (a server does at
+    start-up) rather than on the first object the fast path leaves to them."""
+    load_schemas()
+    _pattern_problems()
+    oasis()
+
+
 def _is_custom_object(obj_type: str, obj: dict[str, Any]) -> bool:
     """A custom SDO/SRO: a type with no schema of its own that the core schema covers."""
-    return (_CORE is not None and obj_type not in _KNOWN_TYPES
-            and ("created" in obj or "modified" in obj))
+    return obj_type not in _known_types() and ("created" in obj or "modified" in obj)
 
 
 def _refers_to_itself(obj: dict[str, Any]) -> bool:
@@ -215,8 +256,9 @@ def _validator_problems(obj: Any) -> list[Problem]:
     for key in ("type", "id"):
         if key not in obj:
             return [Problem(key, f"'{key}' is a required property")]
+    validate_instance, options = oasis()
     try:
-        result = validate_instance(obj, VALIDATOR_OPTIONS)
+        result = validate_instance(obj, options)
     except Exception as exc:  # the validator fails on some malformed input
         return [Problem("", f"not valid STIX 2.1 (the validator failed: {exc!r})")]
     if result.is_valid:
@@ -230,24 +272,22 @@ def _validator_problems(obj: Any) -> list[Problem]:
 MAX_DEPTH = 64
 
 
+def _deeper(container: Any, depth: int, limit: int) -> bool:
+    """True when ``container`` (a dict or list at ``depth``) or a dict or list inside it lies
+    deeper than ``limit``. Recursion stops at ``limit``, so it never nears Python's own."""
+    if depth > limit:
+        return True
+    for child in container.values() if type(container) is dict else container:
+        if (type(child) is dict or type(child) is list) and _deeper(child, depth + 1, limit):
+            return True
+    return False
+
+
 def too_deep(obj: dict[str, Any], limit: int = MAX_DEPTH) -> str | None:
     """The top-level property whose value nests deeper than ``limit`` levels, else None."""
     for key, value in obj.items():
-        if type(value) is not dict and type(value) is not list:
-            continue  # most values: nothing to walk
-        stack: list[tuple[Any, int]] = [(value, 1)]
-        while stack:
-            item, depth = stack.pop()
-            if type(item) is dict:
-                children: Any = item.values()
-            elif type(item) is list:
-                children = item
-            else:
-                continue
-            if depth > limit:
-                return str(key)
-            stack.extend((child, depth + 1) for child in children
-                         if type(child) is dict or type(child) is list)
+        if (type(value) is dict or type(value) is list) and _deeper(value, 1, limit):
+            return str(key)
     return None
 
 

@@ -1,7 +1,8 @@
 """Leaf checks for the compiled STIX schemas: JSON types, strings, formats, type unions.
 
 Each returns a yes/no predicate with jsonschema's semantics for the keywords it covers (a bool
-is not an integer, patterns are searched, formats use jsonschema's own format functions).
+is not an integer, patterns are searched, formats run the functions jsonschema runs, found
+without importing it: see `validator_source`).
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from bayanihan.model.validator_source import format_function
 
 Check = Callable[[Any], bool]
 
 ANNOTATIONS = frozenset(
     {"$id", "$schema", "title", "description", "definitions", "$comment", "examples", "default"}
 )
-_FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 _STRING_KEYWORDS = ANNOTATIONS | {
     "type", "pattern", "minLength", "maxLength", "$ref", "allOf", "format", "enum", "not",
 }  # fmt: skip
@@ -68,7 +68,10 @@ def all_of(checks: list[Check]) -> Check:
 
 def format_check(name: str) -> Check:
     """The format check jsonschema's FormatChecker.conforms runs, without its overhead."""
-    func, raises = _FORMAT_CHECKER.checkers[name]
+    found = format_function(name)
+    if found is None:  # a format jsonschema does not check: every value conforms
+        return lambda v: True
+    func, raises = found
 
     def conforms(v: Any) -> bool:
         try:
@@ -196,6 +199,41 @@ def remembered(check: Check) -> Check:
             if len(memo) >= MEMO_LIMIT:
                 memo.clear()
             memo[v] = verdict
+        return verdict
+
+    return recall
+
+
+FLAT_MEMO_LIMIT = 8192
+
+
+def remembered_flat(check: Check) -> Check:
+    """``check`` of an object, with a bounded memo of its verdicts on flat objects: every value
+    a string (external references, kill-chain phases: ATT&CK repeats its citations across
+    thousands of relationships).
+
+    Only objects whose values are all strings are remembered, so a remembered key can only
+    match an object whose values are strings too (``True == 1`` would otherwise let a boolean
+    borrow an integer's verdict).
+    """
+    memo: dict[tuple[tuple[str, Any], ...], bool] = {}
+
+    def recall(v: Any) -> bool:
+        if type(v) is not dict:
+            return check(v)
+        key = tuple(v.items())
+        try:
+            verdict = memo.get(key)
+        except TypeError:  # a list or dict among the values: unhashable
+            return check(v)
+        if verdict is None:
+            verdict = check(v)
+            for value in v.values():
+                if type(value) is not str:
+                    return verdict
+            if len(memo) >= FLAT_MEMO_LIMIT:
+                memo.clear()
+            memo[key] = verdict
         return verdict
 
     return recall

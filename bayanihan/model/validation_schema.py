@@ -14,9 +14,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import stix2validator
-from jsonschema._utils import equal as json_equal  # JSON equality (true is not 1)
-
 from bayanihan.model.validation_checks import (
     ANNOTATIONS,
     TYPE_TESTS,
@@ -25,12 +22,13 @@ from bayanihan.model.validation_checks import (
     format_check,
     is_number,
     is_string_part,
+    remembered_flat,
     string_check,
     tag,
     type_union,
 )
+from bayanihan.model.validator_source import json_equal, package_root
 
-SCHEMA_ROOT = Path(stix2validator.__file__).resolve().parent / "schemas-2.1" / "schemas"
 _OBJECT_KEYWORDS = ANNOTATIONS | {
     "type", "properties", "patternProperties", "additionalProperties", "required", "allOf", "$ref",
 }  # fmt: skip
@@ -160,6 +158,8 @@ class _Compiler:
         least = max((part.get("minItems", 0) for part, _ in parts), default=0)
         items = [self.compile(part["items"], base) for part, base in parts if "items" in part]
         item = all_of(items)
+        if len(items) == 1 and getattr(items[0], "accepts", None) == "object":
+            item = remembered_flat(item)  # lists of objects: external references and the like
 
         def check(v: Any) -> bool:
             if not isinstance(v, list) or len(v) < least:
@@ -336,11 +336,16 @@ class _Compiler:
         return lambda v: then(v) if test(v) else other(v)
 
 
+def schema_root() -> Path:
+    """The STIX 2.1 schema folder of the installed stix2-validator."""
+    return package_root() / "schemas-2.1" / "schemas"
+
+
 @cache
 def schema_paths() -> dict[str, Path]:
     """Schema file per object type, found the way stix2-validator finds them (by file name)."""
     found: dict[str, Path] = {}
-    for path in sorted(SCHEMA_ROOT.rglob("*.json")):
+    for path in sorted(schema_root().rglob("*.json")):
         found.setdefault(path.stem, path)
     return found
 
