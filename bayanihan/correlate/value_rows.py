@@ -6,7 +6,10 @@ confidence); :func:`rows` yields the values one reader may see, in a stable orde
 (kind, value), in chunks (keyset paging: never the whole set in memory), one
 :class:`Row` per distinct value. A value is left out when its indicator is revoked or not
 the latest version, expired (``valid_until``), decayed to confidence 0, below the scope's
-minimum confidence, or flagged as a false positive by a sighting the reader may see.
+minimum confidence, flagged as a false positive by a sighting the reader may see (that
+indicator's values) or by the reader's own organisation (the value, whichever indicator names
+it: ``Guard.flagged``), or held by the poisoning guard. The plain lists and RPZ read the same
+values faster through :mod:`bayanihan.correlate.value_pages` (``Context.pages``).
 :func:`lookup` applies the same rules to the values a check call asks about, with a
 bounded number of statements whatever the number of values asked or stored.
 """
