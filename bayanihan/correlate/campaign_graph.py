@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -33,6 +33,7 @@ from bayanihan.store.schema import stix_objects
 __all__ = [
     "Member",
     "PairState",
+    "Reclustered",
     "components",
     "marking_for",
     "member_rows",
@@ -60,6 +61,20 @@ class PairState:
     score: float
     state: str  # linked | review | none | rejected
     decision: str | None
+
+
+@dataclass
+class Reclustered:
+    """Campaigns whose membership changed: id -> (reports added, reports removed)."""
+
+    changed: dict[str, tuple[set[str], set[str]]] = field(default_factory=dict)
+    campaign_of: dict[str, str | None] = field(default_factory=dict)
+    #: states of the pairs touching the reports visited (reused by publish and alerts)
+    states: dict[tuple[str, str], PairState] = field(default_factory=dict)
+    #: whether ``states`` holds every pair touching every member of the changed campaigns
+    complete: bool = True
+    #: changed campaigns that reached no new member state (no alert can be due)
+    quiet: set[str] = field(default_factory=set)
 
 
 def pair_states(conn: Connection, nodes: Iterable[str], rules: LinkRules, *,

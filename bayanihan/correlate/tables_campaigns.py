@@ -1,4 +1,4 @@
-"""Tables of linking, campaigns, alerts and sightings (created by migration ``campaigns_0001``).
+"""Tables of linking, campaigns, alerts and sightings (migrations ``campaigns_0001``, ``campaigns_0002``).
 
 =====================  ==============================================================
 table                  one row per
@@ -9,7 +9,8 @@ infra_value            (report, normalised observable): registered domain, URL, 
                        phone, wallet, sender
 report_link            (report pair, link kind) with score and evidence (matched values)
 link_decision          report pair an analyst confirmed or rejected (remembered)
-campaigns              campaign: STIX id, state (active, merged, dissolved), confirmation
+campaigns              campaign: STIX id, state (active, merged, dissolved), confirmation,
+                       and its shape (size, members' visibility, reach) for updates
 regional_alert         (alert, recipient): campaign, first and triggering report, delivery
 indicator_sighting     sighting a member posted: indicator, verdict, count, when
 =====================  ==============================================================
@@ -39,8 +40,9 @@ linked_report = Table(
     Column("last_seen_us", BigInteger, nullable=False),
     Column("correlated_us", BigInteger, nullable=False),
     Column("campaign_id", _ID, nullable=True),
+    Column("best_score", Float, nullable=True),  # its best link (campaign confidence = min)
 )
-Index("ix_linked_report_campaign", linked_report.c.campaign_id)
+Index("ix_linked_report_campaign_best", linked_report.c.campaign_id, linked_report.c.best_score)
 
 infra_value = Table(
     "infra_value",
@@ -85,6 +87,12 @@ campaigns = Table(
     Column("confirmed_by", String(32), nullable=True),
     Column("created_us", BigInteger, nullable=False),
     Column("updated_us", BigInteger, nullable=False),
+    # kept for incremental updates (campaign_growth); NULL until first recomputed
+    Column("size", BigInteger, nullable=True),
+    Column("visibility", String(64), nullable=True),  # who may see every member; NULL: mixed
+    Column("countries", Text, nullable=True),  # JSON lists of what the members reached
+    Column("languages", Text, nullable=True),
+    Column("vectors", Text, nullable=True),
 )
 Index("ix_campaigns_state_updated", campaigns.c.state, campaigns.c.updated_us)
 

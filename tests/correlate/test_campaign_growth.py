@@ -11,7 +11,8 @@ import orjson
 from sqlalchemy import select
 
 from bayanihan import pipeline
-from bayanihan.correlate.campaigns import correlate_report, relationship_id
+from bayanihan.correlate.campaign_publish import relationship_id
+from bayanihan.correlate.campaigns import correlate_report
 from bayanihan.correlate.tables_campaigns import campaigns, linked_report
 from bayanihan.hub import Hub
 from bayanihan.ingest.bundles import Submitter

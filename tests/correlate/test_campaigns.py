@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from bayanihan.cli.campaigns import campaigns_app
 from bayanihan.correlate import infrastructure
-from bayanihan.correlate.campaigns import correlate_report, pending_reports, relationship_id
+from bayanihan.correlate.campaign_publish import relationship_id
+from bayanihan.correlate.campaigns import correlate_report, pending_reports
 from bayanihan.correlate.links import INFRA_KINDS, LinkRules, load_rules
 from bayanihan.hub import Hub
 from bayanihan.ingest.bundles import Submitter
