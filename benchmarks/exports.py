@@ -4,6 +4,8 @@
 * ``bayanihan export domains`` and ``bayanihan export rpz`` of all N, each in a fresh process:
   wall time and the process's peak RSS (``ru_maxrss`` of the child; the idle CLI's own peak —
   Python and its imports — is printed beside it);
+* the same exports from ``bayanihan serve`` over loopback HTTP (``GET /api/v1/exports/FMT``,
+  streamed, read whole): wall time and the server process's CPU time (``/proc``);
 * a device's poll with ``If-None-Match`` that finds nothing new: ``GET /api/v1/exports/rpz``
   answered 304 by ``bayanihan serve`` on loopback, timed by the client (so it includes HTTP).
 
@@ -118,6 +120,24 @@ def child_run(args: list[str]) -> tuple[float, float, float]:
     return took, float(cpu), int(peak) / 1024
 
 
+def _pid_serving(port: int) -> int:
+    """The pid of the ``bayanihan serve --port PORT`` that ``hub_process`` started."""
+    for proc in Path("/proc").iterdir():
+        try:
+            words = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in words and str(port).encode() in words:
+            return int(proc.name)
+    raise RuntimeError(f"no bayanihan serve on port {port}")
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a running process (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def render_in_process(url: str, fmt: str, out: Path) -> tuple[float, float]:
     """Wall and CPU seconds of the export itself (imports done, index fresh), this process."""
     hub = Hub(load_settings(None, database_url=url, data_dir=str(out.parent)))
@@ -179,12 +199,17 @@ def main() -> None:
           f"in process, n={len(ms)}: p50 {q[49]:.2f} ms, p99 {q[98]:.2f} ms")
     with hub_process(url, work) as base, httpx.Client(
             base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=600) as client:
-        t0 = time.perf_counter()
-        first = client.get("/api/v1/exports/rpz")
-        print(f"GET /api/v1/exports/rpz over loopback HTTP (streamed by bayanihan serve, whole "
-              f"body read): {time.perf_counter() - t0:.2f} s wall, "
-              f"{len(first.content) / 2**20:.0f} MiB")
-        tag = first.headers["etag"]
+        server_pid = _pid_serving(int(base.rsplit(":", 1)[1]))
+        time.sleep(5)  # the server's start-up work (ANALYZE) done
+        for fmt in args.formats.split(","):
+            c0, t0, size = _cpu_of(server_pid), time.perf_counter(), 0
+            with client.stream("GET", f"/api/v1/exports/{fmt}") as streamed:
+                for chunk in streamed.iter_bytes():
+                    size += len(chunk)
+            print(f"GET /api/v1/exports/{fmt} from bayanihan serve over loopback HTTP, streamed "
+                  f"and read whole: {time.perf_counter() - t0:.2f} s wall, server CPU "
+                  f"{_cpu_of(server_pid) - c0:.2f} s, {size / 2**20:.0f} MiB")
+        tag = client.get("/api/v1/exports/rpz").headers["etag"]
         times, server = [], []
         for _ in range(args.polls):
             t0 = time.perf_counter()
