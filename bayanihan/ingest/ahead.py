@@ -81,6 +81,7 @@ class ValidationAhead:
         self.offloaded = 0  # objects the worker validated
         self._executor: ProcessPoolExecutor | None = None
         self._starter: threading.Thread | None = None
+        self._closing = False
         self._ready: Future[bool] | None = None
         self._pending: dict[int, Future[Verdicts]] = {}  # slice start -> worker's verdicts
         self._next = 0  # index into self.slices of the next slice not yet handed out
@@ -113,6 +114,8 @@ class ValidationAhead:
     def _spawn(self, min_idle: float) -> None:
         if min_idle > 0 and idle_cores(IDLE_WINDOW) < min_idle:
             return
+        if self._closing:
+            return  # the ingest is over already: no worker to start and stop for nothing
         try:  # spawn, not fork: the caller has threads (the database writer)
             executor = ProcessPoolExecutor(
                 1, mp_context=multiprocessing.get_context("spawn"), initializer=warm,
@@ -139,6 +142,7 @@ class ValidationAhead:
         return list(getattr(self._executor, "_processes", None) or {})
 
     def close(self) -> None:
+        self._closing = True
         if self._starter is not None:
             self._starter.join()
         if self._executor is not None:

@@ -55,6 +55,8 @@ def _millis(stamp: Any) -> Any:
     """``…:05Z`` -> ``…:05.000Z``; ``…:05.7Z`` -> ``…:05.700Z``; anything else unchanged."""
     if not isinstance(stamp, str) or len(stamp) < 20 or not stamp.endswith("Z"):
         return stamp
+    if len(stamp) >= 24 and stamp[19] == ".":
+        return stamp  # three or more fraction digits already (most stamps): nothing to pad
     head, _, fraction = stamp[:-1].partition(".")
     if len(head) != 19 or len(fraction) >= 3 or (fraction and not fraction.isdigit()):
         return stamp
