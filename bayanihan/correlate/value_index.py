@@ -117,10 +117,19 @@ def _newest(conn: Connection, kind: str) -> int:
 
 
 def is_fresh(conn: Connection) -> bool:
-    """Whether the index has read every indicator and report (five indexed look-ups)."""
-    return (_newest(conn, "indicator") <= _mark(conn, "indicator")
-            and _newest(conn, "report") <= _mark(conn, "report")
-            and _mark(conn, "samples") > 0)
+    """Whether the index has read every indicator and report: five indexed look-ups in one
+    statement (one round trip to PostgreSQL for a device's poll, not five)."""
+    def newest(kind: str) -> Any:
+        return select(func.coalesce(func.max(stix_objects.c.date_added), 0)).where(
+            stix_objects.c.type == kind).scalar_subquery()
+
+    def mark(name: str) -> Any:
+        return func.coalesce(select(export_mark.c.position).where(
+            export_mark.c.name == name).scalar_subquery(), 0)
+
+    row = conn.execute(select(newest("indicator"), mark("indicator"), newest("report"),
+                              mark("report"), mark("samples"))).one()
+    return bool(row[0] <= row[1] and row[2] <= row[3] and row[4] > 0)
 
 
 def _backfill_samples(conn: Connection) -> None:
