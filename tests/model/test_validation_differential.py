@@ -25,7 +25,8 @@ def validator_rejects(obj: Any) -> bool:
     """The OASIS validator's verdict, with the hub's one declared departure (the region's
     ``lang`` codes it lacks, see ``validation.REGIONAL_LANGS``, count as a listed code);
     an exception inside it counts as a rejection."""
-    if isinstance(obj, dict) and obj.get("lang") in validation.REGIONAL_LANGS:
+    lang = obj.get("lang") if isinstance(obj, dict) else None
+    if isinstance(lang, str) and lang in validation.REGIONAL_LANGS:  # "lang": [] is unhashable
         obj = {**obj, "lang": "en"}
     try:
         return not validate_instance(obj, VALIDATOR_OPTIONS).is_valid
