@@ -54,7 +54,8 @@ def _oldest(kind: str, vector: str | None, confidence: int, minimum: int, now: i
 
 
 def _statement(conn: Connection, reader: Reader, scope: Scope, kind: str, now: int,
-               quarantined: set[str], after: bool) -> tuple[str, Any]:
+               quarantined: set[str], after: bool) -> Any:
+    """The compiled statement of one page (``after``: the pages after the first)."""
     c, so = indicator_value.c, stix_objects.c
     query = _current(conn, reader, scope).with_only_columns(
         c.value, c.object_pk, c.vector, c.confidence, c.valid_from_us,
@@ -66,8 +67,7 @@ def _statement(conn: Connection, reader: Reader, scope: Scope, kind: str, now: i
     if after:
         v, pk = bindparam("after_value", ""), bindparam("after_pk", 0)
         query = query.where(c.value >= v, or_(c.value > v, and_(c.value == v, c.object_pk > pk)))
-    query = query.order_by(c.value, c.object_pk).limit(_PAGE)
-    return query, query.compile(dialect=conn.dialect)
+    return query.order_by(c.value, c.object_pk).limit(_PAGE).compile(dialect=conn.dialect)
 
 
 def _run(conn: Connection, compiled: Any, values: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -98,7 +98,7 @@ def value_pages(conn: Connection, reader: Reader, scope: Scope, kind: str, *,
     held = guard.value_test(kind)
     flagged = {v for k, v in guard.flagged if k == kind}
     cuts: dict[tuple[str | None, int], float] = {}
-    first = _statement(conn, reader, scope, kind, now, guard.quarantined_keys, False)[1]
+    first = _statement(conn, reader, scope, kind, now, guard.quarantined_keys, False)
     then = None
     after: tuple[str, int] | None = None
     last = None
@@ -107,7 +107,7 @@ def value_pages(conn: Connection, reader: Reader, scope: Scope, kind: str, *,
             batch = _run(conn, first, {})
         else:
             then = then or _statement(conn, reader, scope, kind, now, guard.quarantined_keys,
-                                      True)[1]
+                                      True)
             batch = _run(conn, then, {"after_value": after[0], "after_pk": after[1]})
         out: list[str] = []
         for value, pk, vector, confidence, valid_from in batch:
