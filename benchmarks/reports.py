@@ -3,6 +3,7 @@ cost of one report as its campaign grows.
 
     python benchmarks/reports.py [--reports 2000] [--clients 1 4] [--window 500] [--profile]
                                  [--chain 600] [--chain-window 100] [--postgres]
+                                 [--mix varied|waves]
 
 Three parts, in one run, on SQLite (and PostgreSQL with ``--postgres`` and
 BAYANIHAN_BENCH_PG_URL or BAYANIHAN_TEST_PG_URL):
@@ -35,6 +36,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -125,10 +127,26 @@ def _timing(header: str) -> dict[str, float]:
     return out
 
 
+def wave_report(n: int) -> dict[str, Any]:
+    """The ``n``-th report of a scam wave as members report them: TLP:GREEN, one of 20 waves,
+    each with its own ten URLs (a report carries two), posted by the member it hit."""
+    wave, country = n % 20, POSTERS[n % len(POSTERS)]
+    urls = [f"https://wave{wave}-{(n // 20 + k) % 10}.example/pay" for k in range(2)]
+    return {"vector": "phishing", "channel": "sms", "tlp": "green", "countries": [country],
+            "title": f"Scam wave {wave}: report {n}", "observables": urls,
+            "ai_involvement": {"assessment": "suspected"}}
+
+
+#: what the load posts: ``varied`` (every vector, TLP from CLEAR to RED, shared observables:
+#: campaigns of mixed visibility) or ``waves`` (GREEN scam waves)
+MIXES = {"varied": report, "waves": wave_report}
+
+
 class Load:
     """Shared state of the posting threads: next report number, completions, stages."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, mix: str = "varied") -> None:
+        self.make = MIXES[mix]
         self.total = total
         self.numbers = itertools.count()
         self.lock = threading.Lock()
@@ -143,7 +161,7 @@ class Load:
                     n = next(self.numbers)
                 if n >= self.total:
                     return
-                r = client.post("/api/v1/reports", json=report(n))
+                r = client.post("/api/v1/reports", json=self.make(n))
                 if r.status_code != 201:
                     self.errors.append(f"{r.status_code} {r.text[:200]}")
                     continue
@@ -183,13 +201,13 @@ def probe(base: str, tokens: dict[str, str], stop: threading.Event,
 
 
 def http_load(url: str, workdir: Path, clients: int, total: int, window: int,
-              profile: bool) -> None:
+              profile: bool, mix: str = "varied") -> None:
     hub = _hub(url, workdir)
     tokens = {org: hub.db.write_sync(keys.create, audit.Actor.console(), org,
                                      keys.Role.ANALYST)[0]
               for org in {*POSTERS[:clients], "TH", "VN", "SG"}}
     hub.close()
-    load = Load(total)
+    load = Load(total, mix)
     latencies: list[float] = []
     stop = threading.Event()
     proc, base = serve(url, workdir)
@@ -282,6 +300,8 @@ def main() -> None:
     ap.add_argument("--chain-window", type=int, default=100)
     ap.add_argument("--store-only", type=int, default=200, help="reports for the old figure")
     ap.add_argument("--postgres", action="store_true")
+    ap.add_argument("--mix", choices=sorted(MIXES), default="varied",
+                    help="varied reports (mixed TLPs) or GREEN scam waves")
     args = ap.parse_args()
     print(f"machine: {machine()}")
     print(f"date: {datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')}")
@@ -302,7 +322,7 @@ def main() -> None:
             for n in args.clients:
                 if args.reports:
                     http_load(str(make(f"load{n}")), Path(tmp), n, args.reports, args.window,
-                              args.profile)
+                              args.profile, args.mix)
             if args.chain:
                 chain(str(make("chain")), Path(tmp), args.chain, args.chain_window)
 

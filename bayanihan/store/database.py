@@ -63,7 +63,10 @@ def _sqlite_engine(url: str, *, writer: bool) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
-        cur.execute("PRAGMA cache_size=-65536")
+        # page cache per connection: 64 MiB for the one writer, 8 MiB for each of up to 24
+        # pooled readers (the operating system caches the file for all of them); readers at
+        # 64 MiB each let a busy server's memory climb for minutes under load (docs/benchmarks.md)
+        cur.execute(f"PRAGMA cache_size={-65536 if writer else -8192}")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.execute("PRAGMA wal_autocheckpoint=16384")  # 64 MiB: fewer, larger checkpoints
         cur.close()
