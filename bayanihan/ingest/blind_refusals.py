@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import orjson
 from sqlalchemy import Connection, select
 
-from bayanihan.share.policy import Reader, may_see
+from bayanihan.model.access import Reader, may_see
 from bayanihan.store import organisations as orgs
 from bayanihan.store.objects import NewVersion, Outcome, not_yours
 from bayanihan.store.schema import stix_objects

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import Connection, select
 
 from bayanihan.errors import InvalidInput, TooLarge
+from bayanihan.ingest.blind_refusals import blind
 from bayanihan.ingest.held import hold, release_held
 from bayanihan.ingest.verdicts import Verdicts
 from bayanihan.model.members import OrgKind
@@ -291,6 +292,7 @@ def store_checked(
         versions.append((index, NewVersion(obj, author_org=author, tlp=tlp, audience=named,
                                            submitted_key=key_id)))
     store_versions(conn, [v for _, v in versions])
+    blind(conn, fixed_author, [v for _, v in versions])  # one answer on unreadable ids
     for index, v in versions:
         if v.outcome is Outcome.DUPLICATE:
             results[index].status = "duplicate"

@@ -18,85 +18,24 @@ both to the table above.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 
 from sqlalchemy import ColumnElement, Table, and_, exists, false, or_, select, true
 
+from bayanihan.model.access import (
+    PUBLIC,
+    WRITER_KINDS,
+    WRITER_ROLES,
+    Reader,
+    may_see,
+    may_write,
+)
 from bayanihan.model.members import OrgKind
 from bayanihan.model.tlp import TLP
 from bayanihan.store.schema import object_audience, stix_objects
 
-
-@dataclass(frozen=True)
-class Reader:
-    """Who is asking: an organisation (with its kind and parent), or the public."""
-
-    org: str | None = None
-    kind: OrgKind | None = None
-    parent: str | None = None
-    parent_kind: OrgKind | None = None
-    role: str | None = None
-    key_id: str | None = None
-
-    @property
-    def authenticated(self) -> bool:
-        return self.org is not None
-
-    @property
-    def in_default_amber(self) -> bool:
-        """Members, and downstream organisations of members."""
-        return self.kind is OrgKind.MEMBER or (
-            self.kind is OrgKind.DOWNSTREAM and self.parent_kind is OrgKind.MEMBER
-        )
-
-    @property
-    def in_default_strict(self) -> bool:
-        return self.kind is OrgKind.MEMBER
-
-    def amber_names(self) -> list[str]:
-        """Audience entries that admit this reader to AMBER: itself and its parent."""
-        names = [self.org] if self.org else []
-        if self.kind is OrgKind.DOWNSTREAM and self.parent:
-            names.append(self.parent)
-        return names
-
-
-PUBLIC = Reader()
-
-#: The one rule for writing, on every path (JSON API, reports, TAXII, campaigns, webhooks):
-#: an analyst or admin key of a member, partner or the hub operator. Downstream and
-#: observer organisations consume; they report through their member CERT.
-WRITER_ROLES = ("analyst", "admin")
-WRITER_KINDS = (OrgKind.MEMBER, OrgKind.PARTNER, OrgKind.HUB)
-
-
-def may_write(reader: Reader, role: str | None) -> bool:
-    """Whether a key of ``role`` held by ``reader``'s organisation may write."""
-    return role in WRITER_ROLES and reader.kind in WRITER_KINDS
-
-
-def may_see(reader: Reader, tlp: str, author_org: str | None,
-            audience: Sequence[str] | None) -> bool:
-    """Whether ``reader`` may see an object (or anything derived from it)."""
-    level = TLP(tlp)
-    if level is TLP.CLEAR:
-        return True
-    if not reader.authenticated:
-        return False
-    if author_org is not None and author_org == reader.org:
-        return True
-    if level is TLP.GREEN:
-        return True
-    if level is TLP.AMBER:
-        if audience is None:
-            return reader.in_default_amber
-        return any(name in audience for name in reader.amber_names())
-    if level is TLP.AMBER_STRICT:
-        return reader.in_default_strict if audience is None else reader.org in audience
-    # RED
-    return audience is not None and reader.org in audience and reader.kind is not OrgKind.DOWNSTREAM
+__all__ = ["PUBLIC", "WRITER_KINDS", "WRITER_ROLES", "Reader", "may_see", "may_write",
+           "visible"]
 
 
 def visible(reader: Reader, table: Table = stix_objects) -> ColumnElement[bool]:
