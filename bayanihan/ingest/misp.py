@@ -34,6 +34,7 @@ from sqlalchemy import ColumnElement
 
 from bayanihan.errors import InvalidInput
 from bayanihan.ingest.bundles import Submitter
+from bayanihan.ingest.misp_meta import event_meta, seen_notes
 from bayanihan.ingest.misp_out import report_to_event
 from bayanihan.ingest.misp_read import (
     ATTRIBUTE_KINDS,
@@ -193,7 +194,8 @@ def _split(loaded: MISPEvent, country: str | None, prefix: str) -> _Parts:
         parts.owned.append(Owned(str(attr.uuid), where, bool(attr.to_ids), TypedObservable(
             obs, where, _labels(attr.type, attr), getattr(attr, "comment", None) or None),
             _stamp(attr), getattr(attr, "comment", None) or None,
-            None if sent in (obs.value, obs.value.removeprefix("T1")) else sent))
+            None if sent in (obs.value, obs.value.removeprefix("T1")) else sent,
+            seen_notes({k: getattr(attr, k, None) for k in ("first_seen", "last_seen")})))
     for i, obj in enumerate(loaded.objects):
         if obj.name != "coin-address":
             continue
@@ -307,7 +309,8 @@ async def prepare_event(hub: Hub, prefix: str, event: dict[str, Any], submitter:
     objects, more = await anyio.to_thread.run_sync(lambda: assemble(
         event, converted, built, parts.owned, submitter=submitter, level=report.level,
         audience=report.audience, techniques=clusters, refused_uuids=refused_uuids,
-        where=locate(event, prefix), labels=_labels_of(tags, galaxy, found)))
+        where=locate(event, prefix), labels=_labels_of(tags, galaxy, found),
+        meta=event_meta(event)))
     result = EventResult(str(event["uuid"]), objects[0]["id"], [o["id"] for o in objects], 0,
                          built.languages, parts.refused + more)
     return _Ready(prefix, objects, report.audience, result)

@@ -22,6 +22,7 @@ import orjson
 import stix2
 from pymisp import MISPEvent, MISPObject, MISPSighting
 
+from bayanihan.ingest.misp_meta import put_event_meta, put_seen
 from bayanihan.ingest.misp_read import ATTRIBUTE_KINDS, TLP_DISTRIBUTION, WALLET_SYMBOLS
 from bayanihan.ingest.misp_stix import misp_stix
 from bayanihan.model.extension import ai_properties
@@ -128,8 +129,10 @@ def _observed_attribute(obj: dict[str, Any], by_id: dict[str, dict[str, Any]],
     value = obj.get("x_misp_value") or _sco_value(sco, misp_type or "")
     if misp_type not in ATTRIBUTE_KINDS or value is None:
         return None
-    return _fields(misp_type, value, own, f"indicator--{own}" in indicators, labels,
-                   obj.get("x_misp_comment"), tags)
+    fields = _fields(misp_type, value, own, f"indicator--{own}" in indicators, labels,
+                     obj.get("x_misp_comment"), tags)
+    fields |= {k: obj[f"x_misp_{k}"] for k in ("first_seen", "last_seen") if obj.get(f"x_misp_{k}")}
+    return fields
 
 
 def _sightings(objects: list[dict[str, Any]], by_id: dict[str, dict[str, Any]],
@@ -167,6 +170,7 @@ def _header(event: MISPEvent, report: dict[str, Any], props: dict[str, Any],
     first = props.get("first_seen") or report.get("published") or report.get("created")
     event.set_date(datetime.fromisoformat(first.replace("Z", "+00:00")).astimezone(UTC).date())
     event.timestamp = parse_us(report.get("modified") or report["created"]) // 1_000_000
+    put_event_meta(event, report.get("x_misp_event"))
     names = [f"tlp:{tlp.value}", *_ai_tags(props)]
     names += [f'bayanihan:audience="{org}"' for org in audience or ()]
     aps = {o["id"]: o for o in objects if o.get("type") == "attack-pattern"}
@@ -307,6 +311,7 @@ def _carried(event: MISPEvent, report: dict[str, Any], objects: list[dict[str, A
             if not getattr(attr, "comment", "") and (note := _comment(by_uuid.get(attr.uuid))):
                 attr.comment = note
             attr.Sighting = list(sightings.get(attr.uuid, ()))
+            put_seen(attr, by_uuid.get(attr.uuid, ()))
             event.add_attribute(**attr.to_dict())
     for obj in back.objects:
         _restore(obj, by_uuid.get(obj.uuid), objects, done)

@@ -38,10 +38,11 @@ import orjson
 
 from bayanihan.errors import InvalidInput
 from bayanihan.ingest.bundles import Submitter, check_objects
+from bayanihan.ingest.misp_meta import seen_notes
 from bayanihan.ingest.misp_read import MISP_NAMESPACE
 from bayanihan.ingest.observables.stix import stix_object, stix_pattern
 from bayanihan.ingest.report_stix import Built, TypedObservable
-from bayanihan.model.stix import format_ms, is_sco
+from bayanihan.model.stix import format_ms, is_sco, parse_us
 from bayanihan.model.tlp import TLP, tlp_of
 
 __all__ = ["HUB_REPORTS", "Owned", "Refusal", "assemble", "convert", "misp_stix"]
@@ -66,6 +67,7 @@ class Owned:
     stamp: int | None = None  # seconds
     comment: str | None = None
     value: str | None = None  # as MISP wrote it, when the hub's canonical form differs
+    seen: Mapping[str, str] | None = None  # x_misp_first_seen / x_misp_last_seen
 
 
 @dataclass(frozen=True)
@@ -162,11 +164,14 @@ def _stamp(seconds: int | None, default: str) -> str:
 def _observed(owned: Owned, author: str, sco_id: str, labels: Sequence[str],
               default: str) -> dict[str, Any]:
     stamp = _stamp(owned.stamp, default)
+    seen = dict(owned.seen or {})
+    first = seen.get("x_misp_first_seen") or stamp
+    last = seen.get("x_misp_last_seen") or max(first, stamp, key=parse_us)  # misp-stix's rule
     obj: dict[str, Any] = {
         "type": "observed-data", "spec_version": "2.1", "id": f"observed-data--{owned.uuid}",
         "created_by_ref": author, "created": stamp, "modified": stamp,
-        "first_observed": stamp, "last_observed": stamp, "number_observed": 1,
-        "object_refs": [sco_id], "labels": list(labels)}
+        "first_observed": min(first, last, key=parse_us), "last_observed": last, "number_observed": 1,
+        "object_refs": [sco_id], "labels": list(labels), **seen}
     if owned.comment:
         obj["x_misp_comment"] = owned.comment  # misp-stix's name for it
     if owned.value is not None:
@@ -238,8 +243,13 @@ def _misp_notes(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """MISP uuid -> what misp-stix does not carry of it: comments, object attribute uuids."""
     notes: dict[str, dict[str, Any]] = {}
     for attr in event.get("Attribute") or ():
-        if isinstance(attr, dict) and attr.get("comment"):
-            notes[str(attr["uuid"])] = {"x_misp_comment": str(attr["comment"])}
+        if not isinstance(attr, dict):
+            continue
+        kept: dict[str, Any] = seen_notes(attr)
+        if attr.get("comment"):
+            kept["x_misp_comment"] = str(attr["comment"])
+        if kept:
+            notes[str(attr["uuid"])] = kept
     for obj in event.get("Object") or ():
         if not isinstance(obj, dict):
             continue
@@ -274,12 +284,14 @@ def assemble(event: dict[str, Any], converted: list[dict[str, Any]], built: Buil
              owned: Sequence[Owned], *, submitter: Submitter, level: TLP,
              audience: Sequence[str] | None, techniques: Mapping[str, str],
              refused_uuids: Iterable[str], where: Mapping[str, str], labels: Sequence[str],
+             meta: Mapping[str, Any] | None = None,
              ) -> tuple[list[dict[str, Any]], list[Refusal]]:
     """The event's objects (report first) and what was left out; see the module text.
 
     ``techniques``: galaxy cluster uuid -> the hub's attack-pattern id;
     ``refused_uuids``: MISP elements refused already (their converted objects are dropped);
-    ``where``: MISP uuid -> field (``misp_read.locate``); ``labels``: the event's tags.
+    ``where``: MISP uuid -> field (``misp_read.locate``); ``labels``: the event's tags;
+    ``meta``: the report's ``x_misp_event`` (``misp_meta.event_meta``).
     """
     event_uuid = str(event["uuid"])
     author = submitter.identity_id
@@ -336,6 +348,8 @@ def assemble(event: dict[str, Any], converted: list[dict[str, Any]], built: Buil
               "object_refs": list(dict.fromkeys([o["id"] for o in objects] + techniques_refs))}
     if labels:
         report["labels"] = list(dict.fromkeys(labels))
+    if meta:
+        report["x_misp_event"] = dict(meta)
     objects, more = _validated([report, *objects], submitter, where)
     refusals += more
     known = {o["id"] for o in objects} | set(techniques_refs)
