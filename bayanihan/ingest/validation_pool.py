@@ -18,6 +18,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -69,7 +70,11 @@ class ValidationPool:
         self._executor: ProcessPoolExecutor | None = None
 
     def allow(self) -> None:
+        """A server is starting: workers may be used, and the validator (imported on first
+        need since it costs a second of CPU) is loaded now, in the background, so that no
+        request waits for it."""
         self.allowed = True
+        threading.Thread(target=load_all, name="bayanihan-load-validator", daemon=True).start()
 
     def warm(self) -> None:
         """Load the validator here and start the workers now, so the first bundle does not
