@@ -5,10 +5,11 @@
   keys the event carries. A related event keeps what MISP exports of it except the sending
   instance's database ids (``id``, ``org_id``, ``orgc_id``, ``Org.id``), which mean nothing
   elsewhere.
-- An attribute's ``first_seen``/``last_seen`` go on the objects made of it as
-  ``x_misp_first_seen``/``x_misp_last_seen`` (:func:`seen_notes`), RFC 3339 UTC with
-  microseconds; observed-data also gets them as ``first_observed``/``last_observed`` (the
-  STIX home, but it cannot say "no last_seen": STIX requires both ends).
+- An attribute's (or MISP object's) ``first_seen``/``last_seen`` go on the objects made of
+  it as ``x_misp_first_seen``/``x_misp_last_seen`` (:func:`seen_notes`), RFC 3339 UTC with
+  microseconds (those of a MISP object's attributes in ``x_misp_attribute_seen``, by
+  uuid); observed-data also gets them as ``first_observed``/``last_observed`` (the STIX
+  home, but it cannot say "no last_seen": STIX requires both ends).
 
 :func:`put_event_meta` and :func:`put_seen` write them back on a PyMISP event/attribute.
 """
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from pymisp import MISPAttribute, MISPEvent
+from pymisp import MISPAttribute, MISPEvent, MISPObject
 
 __all__ = ["event_meta", "put_event_meta", "put_seen", "seen_notes", "seen_stamp"]
 
@@ -119,9 +120,10 @@ def put_event_meta(event: MISPEvent, meta: Any) -> None:
         event.RelatedEvent.append({"Event": sub})  # type: ignore[arg-type]  # pymisp's shape
 
 
-def put_seen(attribute: MISPAttribute, stored: Iterable[Mapping[str, Any]]) -> None:
-    """An attribute's ``first_seen``/``last_seen`` from the ``x_misp_*`` of its objects;
-    nothing changes when none of them has either (an object stored before they were kept)."""
+def put_seen(attribute: MISPAttribute | MISPObject, stored: Iterable[Mapping[str, Any]]) -> None:
+    """An attribute's (or object's) ``first_seen``/``last_seen`` from the ``x_misp_*`` of
+    the STIX objects made of it; nothing changes when none of them has either (an object
+    stored before they were kept)."""
     stored = list(stored)
     if not any(f"x_misp_{k}" in obj for obj in stored for k in _SEEN):
         return

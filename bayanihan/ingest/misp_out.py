@@ -335,14 +335,17 @@ def _comment(stored: list[dict[str, Any]] | None) -> str | None:
 
 def _restore(obj: MISPObject, stored: list[dict[str, Any]] | None,
              objects: list[dict[str, Any]], done: set[str]) -> None:
-    """Put back what misp-stix's way back loses: the comment, attribute uuids, and
-    references to attributes the hub wrote itself."""
+    """Put back what misp-stix's way back loses: the comment, attribute uuids, first_seen
+    and last_seen, and references to attributes the hub wrote itself."""
     if not getattr(obj, "comment", "") and (note := _comment(stored)):
         obj.comment = note
     uuids = {(r, v): u for s in stored or () for r, v, u in s.get("x_misp_attribute_uuids", ())}
+    put_seen(obj, stored or ())
+    seen = {u: v for s in stored or () for u, v in (s.get("x_misp_attribute_seen") or {}).items()}
     for attr in obj.attributes:
         if (found := uuids.get((attr.object_relation, str(attr.value)))) is not None:
             attr.uuid = found
+        put_seen(attr, [seen.get(attr.uuid, {})])
     mine = {s["id"] for s in stored or ()}
     have = {(r.referenced_uuid, r.relationship_type) for r in obj.references}
     for rel in objects:

@@ -240,7 +240,8 @@ def _full_hive(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def _misp_notes(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """MISP uuid -> what misp-stix does not carry of it: comments, object attribute uuids."""
+    """MISP uuid -> what misp-stix does not carry of it: comments, object attribute uuids,
+    first_seen/last_seen (``misp_meta``)."""
     notes: dict[str, dict[str, Any]] = {}
     for attr in event.get("Attribute") or ():
         if not isinstance(attr, dict):
@@ -255,7 +256,11 @@ def _misp_notes(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
             continue
         note: dict[str, Any] = {"x_misp_attribute_uuids": [
             [str(a.get("object_relation")), str(a.get("value")), str(a.get("uuid"))]
-            for a in obj.get("Attribute") or () if isinstance(a, dict)]}
+            for a in obj.get("Attribute") or () if isinstance(a, dict)], **seen_notes(obj)}
+        seen = {str(a.get("uuid")): s for a in obj.get("Attribute") or ()
+                if isinstance(a, dict) and (s := seen_notes(a))}
+        if seen:
+            note["x_misp_attribute_seen"] = seen
         if obj.get("comment"):
             note["x_misp_comment"] = str(obj["comment"])
         notes[str(obj["uuid"])] = note

@@ -1,6 +1,6 @@
 """MISP fields without a STIX home, kept (issue 11): the event's threat level, analysis,
-published flag and time, related events, and attributes' first_seen/last_seen come back
-equal, compared with pymisp, on PyMISP's own test events."""
+published flag and time, related events, and first_seen/last_seen of attributes, objects
+and object attributes come back equal, compared with pymisp, on PyMISP's own test events."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pymisp import MISPEvent
+from pymisp import MISPEvent, MISPObject
 from stix2validator import ValidationOptions, validate_instance
 
 from bayanihan.ingest.misp_meta import event_meta, seen_stamp
@@ -46,7 +46,7 @@ def _related(ev: MISPEvent) -> list[tuple[Any, ...]]:
     return out
 
 
-def _seen(ev: MISPEvent) -> dict[str, tuple[Any, Any]]:
+def _seen(ev: MISPEvent | MISPObject) -> dict[str, tuple[Any, Any]]:
     return {a.uuid: (getattr(a, "first_seen", None), getattr(a, "last_seen", None))
             for a in ev.attributes}
 
@@ -99,8 +99,15 @@ def test_published_event_and_attribute_seen_times_come_back(
                      first_seen="2017-12-01T00:00:00Z", last_seen="2017-12-02T00:00:00Z")
     ev.add_attribute("mutex", "Global\\sednit-7", to_ids=True,
                      first_seen="2017-12-03T12:00:00.5+00:00")
+    obj = ev.objects[0]  # a MISP object (carried): only first_seen, and one attribute's
+    obj.first_seen = "2017-12-01T00:00:00+00:00"
+    obj.attributes[0].first_seen = "2017-12-02T00:00:00+00:00"
+    obj.attributes[0].last_seen = "2017-12-03T00:00:00+00:00"
     back, bundle = _round_trip(report_hub(), ev)
     assert _header(back) == (1, 2, True, int(ev.publish_timestamp.timestamp()))
+    same = next(o for o in back.objects if o.uuid == obj.uuid)
+    assert (same.first_seen, getattr(same, "last_seen", None)) == (obj.first_seen, None)
+    assert _seen(same) == _seen(obj)
     assert _related(back) == _related(ev)
     mine, theirs = _seen(ev), _seen(back)
     assert {k: v for k, v in mine.items() if v != (None, None)}.keys() == {
@@ -108,6 +115,8 @@ def test_published_event_and_attribute_seen_times_come_back(
         *(a.uuid for a in ev.attributes if a.type in ("filename", "mutex"))}
     for key, value in mine.items():
         assert theirs[key] == value, (key, value, theirs[key])
+    assert {k for k, v in _seen(same).items() if v != (None, None)} == {
+        obj.attributes[0].uuid}
     observed = {o["id"]: o for o in bundle if o["type"] == "observed-data"}
     link = observed[f"observed-data--{by_type['link'].uuid}"]
     assert (link["first_observed"], link["last_observed"]) == (
@@ -156,3 +165,4 @@ def test_odd_header_fields_are_4xx_or_left_out(report_hub: Callable[..., Running
     assert report["x_misp_event"] == {"analysis": 1, "published": False}
     back = th.get(f"/api/v1/reports/{r.json()['id']}", params={"format": "misp"})
     assert back.status_code == 200 and back.json()["Event"]["analysis"] == "1", back.text
+
