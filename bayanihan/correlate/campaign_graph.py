@@ -94,13 +94,18 @@ def pair_states(conn: Connection, nodes: Iterable[str], rules: LinkRules, *,
                            link_decision.c.report_b.in_(chunk)))):
             decided[(a, b)] = decision
     out = {}
+    made: dict[tuple[frozenset[str], str | None], PairState] = {}  # few distinct kinds
     for key in set(kinds) | set(decided):
         if within and not (key[0] in wanted and key[1] in wanted):
             continue
         decision = decided.get(key)
-        present = kinds.get(key, set()) | ({"analyst"} if decision == "confirmed" else set())
-        out[key] = PairState(frozenset(present), rules.score(present),
-                             rules.state(present, decision), decision)
+        present = frozenset(kinds.get(key, set()) | (
+            {"analyst"} if decision == "confirmed" else set()))
+        state = made.get((present, decision))
+        if state is None:
+            state = made[(present, decision)] = PairState(
+                present, rules.score(present), rules.state(present, decision), decision)
+        out[key] = state
     return out
 
 

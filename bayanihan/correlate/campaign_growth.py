@@ -117,9 +117,17 @@ def describe(conn: Connection, campaign_ids: Iterable[str],
     by_campaign: dict[str, list[Member]] = defaultdict(list)
     for m in member_rows(conn, campaign_ids=ids):
         by_campaign[str(m.campaign_id)].append(m)
+    marked: dict[tuple[Any, ...], str] = {}
+
+    def key_of(m: Member) -> str:  # one computation per distinct marking and author
+        mark = (m.tlp, m.author_org, None if m.audience is None else tuple(m.audience))
+        if mark not in marked:
+            marked[mark] = visibility(m, everyone, operator)
+        return marked[mark]
+
     for cid in ids:
         ms = by_campaign.get(cid, [])
-        keys = {visibility(m, everyone, operator) for m in ms}
+        keys = {key_of(m) for m in ms}
         conn.execute(update(campaigns).where(campaigns.c.id == cid).values(
             size=len(ms), visibility=keys.pop() if len(keys) == 1 else None,
             countries=_json(c for m in ms for c in m.countries),

@@ -72,8 +72,9 @@ def priors(conn: Connection, object_ids: Sequence[str]) -> dict[str, Prior]:
     return out
 
 
-def store_hub_object(conn: Connection, obj: dict[str, Any], mark: tuple[TLP, list[str] | None],
-           identity: str, prior: Prior | None) -> None:
+def store_hub_object(conn: Connection, obj: dict[str, Any],
+                     mark: tuple[TLP, list[str] | None], identity: str,
+                     prior: Prior | None) -> None:
     """Store a new version of a hub-made object (unless it would not change)."""
     tlp, audience = mark
     body = {**obj, "spec_version": "2.1", "created_by_ref": identity,
@@ -97,8 +98,8 @@ def revoke(conn: Connection, identity: str, prior: Prior | None) -> None:
     obj = {k: v for k, v in prior.body.items() if k not in ("created", "modified",
                                                             "object_marking_refs")}
     store_hub_object(conn, {**obj, "revoked": True},
-           (TLP(prior.tlp), orjson.loads(prior.audience) if prior.audience else None),
-           identity, prior)
+                     (TLP(prior.tlp), orjson.loads(prior.audience) if prior.audience else None),
+                     identity, prior)
 
 
 def relationship_id(campaign_id: str, report_id: str) -> str:
@@ -134,8 +135,8 @@ def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),
                                           {*(m.report_id for m in members), *removed})])
     if mark is not None:
         store_hub_object(conn, {"type": "campaign", "id": campaign_id, "name": row.name,
-                      "description": DESCRIPTION,
-                      "labels": [LINKED_LABEL]}, mark, identity, prior.get(campaign_id))
+                                "description": DESCRIPTION, "labels": [LINKED_LABEL]},
+                         mark, identity, prior.get(campaign_id))
     else:
         revoke(conn, identity, prior.get(campaign_id))
     for m in members:
@@ -147,20 +148,22 @@ def publish(conn: Connection, campaign_id: str, removed: set[str] = frozenset(),
         if rel_mark is None:
             revoke(conn, identity, prior.get(rid))
             continue
-        store_hub_object(conn, {"type": "relationship", "id": rid, "relationship_type": "related-to",
-                      "source_ref": m.report_id, "target_ref": campaign_id,
-                      "description": "The hub linked this report into the campaign."},
-               rel_mark, identity, prior.get(rid))
+        store_hub_object(conn, {"type": "relationship", "id": rid,
+                                "relationship_type": "related-to", "source_ref": m.report_id,
+                                "target_ref": campaign_id,
+                                "description": "The hub linked this report into the campaign."},
+                         rel_mark, identity, prior.get(rid))
     for report in removed:
         revoke(conn, identity, prior.get(relationship_id(campaign_id, report)))
     if announce and members:
-        announce_linked(conn, campaign_id, members, views, public_view, everyone, rules)
+        announce_linked(conn, campaign_id, members, views, public_view, everyone, states)
 
 
 def announce_linked(conn: Connection, campaign_id: str, members: list[Any],
-              views: dict[str, frozenset[str]], public_view: frozenset[str],
-              everyone: list[Reader], rules: LinkRules) -> None:
-    """``campaign.linked`` events: one per distinct view, each marked for its viewers."""
+                    views: dict[str, frozenset[str]], public_view: frozenset[str],
+                    everyone: list[Reader], states: dict[tuple[str, str], PairState]) -> None:
+    """``campaign.linked`` events: one per distinct view, each marked for its viewers
+    (``states``: the pairs among the members, already read)."""
     groups: dict[frozenset[str], set[str]] = {}
     for org, seen in views.items():
         if len(public_view) >= 2 and seen == public_view:
@@ -182,6 +185,5 @@ def announce_linked(conn: Connection, campaign_id: str, members: list[Any],
                                   "vector": vectors[0] if len(vectors) == 1 else None,
                                   "countries": sorted({c for m in shown for c in m.countries}),
                                   "languages": sorted({x for m in shown for x in m.languages}),
-                                  "confidence": alerts.view_confidence(conn, sorted(seen),
-                                                                       rules)}})
+                                  "confidence": alerts.confidence_of(states, sorted(seen))}})
     append_events(conn, items)
