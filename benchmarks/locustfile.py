@@ -237,6 +237,10 @@ def main() -> int:
         "rss_mib_after_warmup": round(after[0] / 1024, 1) if after else None,
         "rss_mib_end": round(after[-1] / 1024, 1) if after else None,
         "rss_mib_max": round(max(after) / 1024, 1) if after else None,
+        # the last sample of each minute: growth that slows to a plateau is the caches and
+        # allocator filling; growth at a steady slope to the end would be a leak
+        "rss_mib_by_minute": [round(kib / 1024, 1) for _, kib in
+                              {int(t // 60): (t, kib) for t, kib in memory}.values()],
     }
     if after:
         result["rss_growth_percent"] = round(100 * (after[-1] - after[0]) / after[0], 1)
