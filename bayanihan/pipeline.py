@@ -15,7 +15,8 @@ alert      regional alerts to member states not hit yet            correlate.ale
 
 *index*, *link*, *campaign* and *alert* run in one second write transaction
 (:func:`link`): they commit together or not at all. A crash after *store* leaves a stored
-report without a ``linked_report`` row; that row's absence is the durable queue. The
+report without a ``linked_report`` row; that row's absence (or a row naming an older version
+of the report) is the durable queue. The
 running hub drains it at start-up and every :data:`DRAIN_EVERY_S` seconds
 (:func:`drain_forever`), so every acknowledged report is linked without operator action.
 Linking is idempotent (a pair found again keeps one link; a member state is alerted about a
@@ -132,8 +133,12 @@ async def link(hub: Hub, report_id: str, uploads: Sequence[Any] = (), *,
 
 
 def _pending(conn: Connection, after_pk: int, limit: int) -> list[tuple[int, str]]:
-    """(pk, id) of stored AI-threat reports past ``after_pk`` the linker has not seen."""
-    seen = select(linked_report.c.report_id).where(linked_report.c.report_id == stix_objects.c.id)
+    """(pk, id) of stored AI-threat reports past ``after_pk`` whose latest version the
+    linker has not seen: new reports, and new versions (a report re-marked RED must leave
+    the campaign views of those it no longer admits)."""
+    seen = select(linked_report.c.report_id).where(
+        linked_report.c.report_id == stix_objects.c.id,
+        linked_report.c.object_pk == stix_objects.c.pk)
     return [(r.pk, r.id) for r in conn.execute(
         select(stix_objects.c.pk, stix_objects.c.id).where(
             stix_objects.c.pk > after_pk, stix_objects.c.type == "report",

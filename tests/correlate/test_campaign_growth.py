@@ -83,3 +83,39 @@ def test_a_bridging_report_merges_two_campaigns_and_the_stix_follows(hub: Hub) -
     joined = _post(hub, "LA", "joins", [u[0]])
     final = _campaign_of(hub)
     assert final[lone] is None and final[joined] == cx
+
+
+def test_a_report_re_marked_red_leaves_the_campaigns_of_those_it_no_longer_admits(
+        hub: Hub) -> None:
+    """TH re-marks its GREEN report RED (a new version, TH alone): the link queue picks the
+    new version up, so SG's view of the campaign no longer holds it — campaigns never go on
+    reading a report under a marking it no longer has."""
+    from bayanihan.correlate.campaign_views import visible_members
+    from bayanihan.model.members import OrgKind
+    from bayanihan.model.tlp import TLP
+
+    seed(hub)
+    shared = "https://remarked.example/pay"
+    a = _post(hub, "TH", "a", [shared])
+    b = _post(hub, "PH", "b", [shared])
+    c = _post(hub, "VN", "c", [shared])
+    sg = Reader(org="SG", kind=OrgKind.MEMBER)
+
+    def seen_by_sg() -> set[str]:
+        views = hub.db.read_sync(visible_members, sg)
+        return {m.report_id for ms in views.values() for m in ms}
+
+    assert seen_by_sg() == {a, b, c}
+    body = _latest(hub, a)
+    assert body is not None
+    body = {**body, "modified": "2099-01-01T00:00:00.000Z",
+            "object_marking_refs": [TLP.RED.marking_id]}
+    th = hub.db.read_sync(orgs.require, "TH")
+    stored = asyncio.run(hub.ingest_objects([body], Submitter(th.code, th.identity_id, th.kind),
+                                            ["TH"]))
+    assert stored.rejected == 0
+    asyncio.run(pipeline.drain(hub))
+    assert seen_by_sg() == {b, c}
+    th_reader = Reader(org="TH", kind=OrgKind.MEMBER)
+    assert {m.report_id for ms in hub.db.read_sync(visible_members, th_reader).values()
+            for m in ms} == {a, b, c}
