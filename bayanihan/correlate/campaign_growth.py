@@ -169,10 +169,10 @@ def grow(conn: Connection, report_id: str, rules: LinkRules) -> Reclustered | No
         sorted({str(m.campaign_id) for m in rows.values() if m.campaign_id})))).all()
     if any(c.state != "active" or c.visibility != key or c.size is None for c in found):
         return None
-    return _join(conn, report_id, rules, states, near, rows, loose, found, everyone, operator)
+    return _join(conn, report_id, key, states, near, rows, loose, found, everyone, operator)
 
 
-def _join(conn: Connection, report_id: str, rules: LinkRules,
+def _join(conn: Connection, report_id: str, key: str,
           states: dict[tuple[str, str], PairState], near: dict[str, float],
           rows: dict[str, Member], loose: list[str], found: Sequence[Any],
           everyone: Sequence[Reader], operator: Reader) -> Reclustered:
@@ -203,8 +203,7 @@ def _join(conn: Connection, report_id: str, rules: LinkRules,
         reach["vectors"].add(rows[r].vector)
     size = (before.size if before else 0) + len(joiners)
     conn.execute(update(campaigns).where(campaigns.c.id == survivor).values(
-        state="active", merged_into=None, updated_us=at, size=size, visibility=visibility(
-            rows[report_id], everyone, operator),
+        state="active", merged_into=None, updated_us=at, size=size, visibility=key,
         **{name: _json(values) for name, values in reach.items()}))
     _raise_best(conn, report_id, near)
     out = Reclustered(states=states, complete=False)

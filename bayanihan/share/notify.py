@@ -71,17 +71,50 @@ class LocalNotifier:
         self._wake = None
 
 
-class PostgresNotifier(LocalNotifier):
+class _WatchingNotifier(LocalNotifier):
+    """Local wake-ups plus a thread that watches for other processes' commits: the
+    thread's life (start, ready, stop) is here; :meth:`_run` is the watching."""
+
+    thread_name = "bayanihan-watch"
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()  # set once watching (or once it has failed)
+
+    def start(self, wake: Wake) -> None:
+        super().start(wake)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def stop(self) -> None:
+        super().stop()
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def _deliver(self, position: int | None) -> None:
+        if self._wake is not None:
+            self._wake(position)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class PostgresNotifier(_WatchingNotifier):
     """Local wake-ups plus LISTEN/NOTIFY between every process on the database."""
+
+    thread_name = "bayanihan-pg-listen"
 
     def __init__(self, db: Database, retry_seconds: float = 1.0) -> None:
         super().__init__(db)
         self.conninfo = make_url(db.url).set(drivername="postgresql").render_as_string(
             hide_password=False)
         self.retry_seconds = retry_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._listening = threading.Event()
         self._sent = 0  # guarded by the write lock: commits happen one at a time
 
     def _before_commit(self, conn: Connection) -> None:
@@ -96,29 +129,20 @@ class PostgresNotifier(LocalNotifier):
             self._sent = row[0]
 
     def start(self, wake: Wake) -> None:
-        super().start(wake)
-        self._stop.clear()
         event.listen(self.db.write_engine, "commit", self._before_commit)
-        self._thread = threading.Thread(target=self._listen_loop, name="bayanihan-pg-listen",
-                                        daemon=True)
-        self._thread.start()
-        self._listening.wait(10)
+        super().start(wake)
 
     def stop(self) -> None:
-        super().stop()
         if event.contains(self.db.write_engine, "commit", self._before_commit):
             event.remove(self.db.write_engine, "commit", self._before_commit)
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        super().stop()
 
-    def _listen_loop(self) -> None:
+    def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(self.conninfo, autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
-                    self._listening.set()
+                    self._ready.set()
                     self._deliver(None)  # anything missed while (re)connecting
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=0.5):
@@ -127,60 +151,39 @@ class PostgresNotifier(LocalNotifier):
                 if self._stop.is_set():
                     return
                 log.warning("LISTEN connection lost; reconnecting", exc_info=True)
-                self._listening.set()
+                self._ready.set()
                 self._stop.wait(self.retry_seconds)
 
-    def _deliver(self, position: int | None) -> None:
-        if self._wake is not None:
-            self._wake(position)
 
-
-class SqliteNotifier(LocalNotifier):
+class SqliteNotifier(_WatchingNotifier):
     """Local wake-ups plus commits of other processes, seen through ``data_version``."""
+
+    thread_name = "bayanihan-sqlite-watch"
 
     def __init__(self, db: Database, every: float = SQLITE_WATCH_SECONDS) -> None:
         super().__init__(db)
         self.path = make_url(db.url).database or ""
         self.every = every
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._watching = threading.Event()
 
-    def start(self, wake: Wake) -> None:
-        super().start(wake)
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, name="bayanihan-sqlite-watch",
-                                        daemon=True)
-        self._thread.start()
-        self._watching.wait(10)
-
-    def stop(self) -> None:
-        super().stop()
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def _watch(self) -> None:
+    def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                        check_same_thread=False)
                 try:
                     seen = conn.execute("PRAGMA data_version").fetchone()[0]
-                    self._watching.set()
+                    self._ready.set()
                     while not self._stop.wait(self.every):
                         now = conn.execute("PRAGMA data_version").fetchone()[0]
                         if now != seen:
                             seen = now
-                            if self._wake is not None:
-                                self._wake(None)
+                            self._deliver(None)
                 finally:
                     conn.close()
             except sqlite3.Error:
                 log.warning("watching the SQLite file for other processes' commits failed; "
                             "retrying", exc_info=True)
-                self._watching.set()
+                self._ready.set()
                 self._stop.wait(1.0)
 
 
